@@ -1,0 +1,1 @@
+"""The memory backend: containers in a sandbox of our own."""

@@ -1,0 +1,3 @@
+"""Sockerless: the Docker Engine API on pluggable backends."""
+
+__version__ = "0.1.0"
