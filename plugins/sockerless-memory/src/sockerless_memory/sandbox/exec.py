@@ -17,6 +17,7 @@ import os
 import stat as stat_mod
 
 from . import applets
+from .fs import FileSystem
 from .process import Process
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -37,8 +38,12 @@ class ExecError(Exception):
 
 def is_executable(proc: Process, path: str) -> bool:
     """True for an existing non-directory with an execute bit."""
+    return _is_executable(proc.kernel.fs, path, proc.cwd)
+
+
+def _is_executable(fs: FileSystem, path: str, cwd: str) -> bool:
     try:
-        st = proc.kernel.fs.stat(path, proc.cwd)
+        st = fs.stat(path, cwd)
     except OSError:
         return False
     return not stat_mod.S_ISDIR(st.st_mode) and bool(st.st_mode & 0o111)
@@ -46,14 +51,46 @@ def is_executable(proc: Process, path: str) -> bool:
 
 def find_program(proc: Process, name: str, path_var: str | None = None) -> str | None:
     """Search ``PATH`` like ``execvp``: a name with a slash is taken as it is."""
-    if "/" in name:
-        return name if proc.kernel.fs.exists(name, proc.cwd) else None
     search = path_var if path_var is not None else proc.env.get("PATH", DEFAULT_PATH)
+    return search_path(proc.kernel.fs, name, search, proc.cwd)
+
+
+def search_path(fs: FileSystem, name: str, search: str, cwd: str = "/") -> str | None:
+    """``PATH`` lookup in a jail, without a process."""
+    if "/" in name:
+        return name if fs.exists(name, cwd) else None
     for directory in search.split(":"):
         candidate = f"{directory or '.'}/{name}"
-        if is_executable(proc, candidate):
+        if _is_executable(fs, candidate, cwd):
             return candidate
     return None
+
+
+def preflight(fs: FileSystem, argv: list[str], env: dict[str, str], cwd: str) -> None:
+    """Check that ``argv`` can start, with the errors a container runtime gives.
+
+    Raises :class:`ExecError` (status 127 for a missing program, 126 otherwise).
+    """
+    name = argv[0]
+    path = search_path(fs, name, env.get("PATH", DEFAULT_PATH), cwd)
+    if path is None:
+        where = "no such file or directory" if "/" in name else "executable file not found in $PATH"
+        raise ExecError(name, f'exec: "{name}": {where}', 127)
+    try:
+        st = fs.stat(path, cwd)
+        fd = fs.open(path, os.O_RDONLY, cwd=cwd)
+    except OSError as exc:
+        raise ExecError(name, f'exec: "{name}": {os.strerror(exc.errno or errno.EACCES).lower()}', 126) from None
+    try:
+        head = os.read(fd, 256)
+    finally:
+        os.close(fd)
+    if stat_mod.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
+        raise ExecError(name, f'exec: "{name}": permission denied', 126)
+    if head.startswith(b"\x7fELF") and os.path.basename(fs.realpath(path, cwd)) not in MULTICALL_NAMES:
+        raise ExecError(name, f'exec: "{name}": exec format error: native executables cannot run in the memory sandbox', 126)
+    if head.startswith(b"\0asm"):
+        raise ExecError(name, f'exec: "{name}": WebAssembly modules are not supported by this sandbox yet', 126)
 
 
 def _read_head(proc: Process, path: str) -> bytes:

@@ -119,6 +119,10 @@ class OpenFile:
         """Push bytes back so the next read returns them first."""
         self._rbuf = data + self._rbuf
 
+    def wait_readable(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for data (or EOF); False on timeout (``read -t``)."""
+        return True
+
     def __iter__(self) -> Iterator[bytes]:
         while line := self.readline():
             yield line
@@ -235,6 +239,12 @@ class PipeReader(OpenFile):
             pipe.cond.notify_all()
             return head
 
+    def wait_readable(self, timeout: float) -> bool:
+        if self._rbuf:
+            return True
+        pipe = self.pipe
+        return _process.wait_for(pipe.cond, lambda: pipe.chunks or not pipe.writers, timeout)
+
     def _close(self) -> None:
         with self.pipe.cond:
             self.pipe.readers -= 1
@@ -343,6 +353,12 @@ class StreamInput(OpenFile):
         data = stream.read_nowait(n)
         return data or b""
 
+    def wait_readable(self, timeout: float) -> bool:
+        if self._rbuf:
+            return True
+        stream = self.stream
+        return _process.wait_for(stream.condition, stream.ready, timeout)
+
     def _close(self) -> None:
         self.stream.close()
 
@@ -397,6 +413,18 @@ class TtyFile(OpenFile):
                     if exc.errno == errno.EIO:  # the terminal went away
                         return b""
                     raise
+
+    def wait_readable(self, timeout: float) -> bool:
+        if self._rbuf:
+            return True
+        proc = _process.current()
+        wake = proc.wakeup_fd() if proc is not None else None
+        watch = [self.fd] if wake is None else [self.fd, wake]
+        ready, _, _ = select.select(watch, [], [], max(0.0, timeout))
+        if proc is not None:
+            proc.drain_wakeup()
+            proc.check()
+        return self.fd in ready
 
     def write(self, data: bytes) -> int:
         view = memoryview(data)

@@ -54,6 +54,7 @@ class Kernel:
         self._processes: dict[int, Process] = {}
         self._threaded: set[int] = set()
         self._exit_callbacks: dict[int, Callable[[Process], None]] = {}
+        self._frozen = threading.Event()
 
     # -- process table -----------------------------------------------------------------
     def new_process(self, spec: ProcessSpec, fds: FdTable, *, ppid: int = 0) -> Process:
@@ -131,6 +132,27 @@ class Kernel:
             if proc.exited():
                 self._processes.pop(proc.pid, None)
                 self._threaded.discard(proc.pid)
+
+    # -- freezing (docker pause) ---------------------------------------------------------
+    @property
+    def frozen(self) -> bool:
+        """True while the container is paused."""
+        return self._frozen.is_set()
+
+    def freeze(self) -> None:
+        """Stop every process at its next check point (the freezer cgroup, not SIGSTOP)."""
+        self._frozen.set()
+
+    def thaw(self) -> None:
+        """Let frozen processes continue."""
+        self._frozen.clear()
+        for proc in self.processes():
+            proc.wake()
+
+    def wait_thawed(self, proc: Process) -> None:
+        """Block ``proc`` while the kernel is frozen (called from ``Process.check``)."""
+        while self._frozen.is_set() and not proc.killed:
+            proc.wait_plain(0.05)
 
     # -- signals -----------------------------------------------------------------------
     def kill(self, pid: int, signum: int) -> None:

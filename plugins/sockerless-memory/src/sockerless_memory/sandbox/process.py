@@ -392,6 +392,15 @@ class Process:
                     self._terminating = signum
         self._wake()
 
+    def wake(self) -> None:
+        """Wake the process's blocking waits (it re-checks its state)."""
+        self._wake()
+
+    def wait_plain(self, timeout: float) -> None:
+        """Sleep on the process's own condition without acting on signals."""
+        with self._cond:
+            self._cond.wait(timeout)
+
     def _wake(self) -> None:
         with self._cond:
             self._cond.notify_all()
@@ -410,6 +419,12 @@ class Process:
         """Act on pending signals: raise to terminate or interrupt, block while stopped."""
         if self._terminating is not None:
             raise SignalTermination(self._terminating)
+        if self.kernel.frozen:
+            previous, self.state = self.state, State.STOPPED
+            self.kernel.wait_thawed(self)
+            self.state = previous
+            if self._terminating is not None:
+                raise SignalTermination(self._terminating)
         if self._stopped:
             self.state = State.STOPPED
             with self._cond:

@@ -1,0 +1,143 @@
+"""The ``memory`` backend: its hook implementations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from sockerless.api.errors import InvalidParameter
+from sockerless.api.models.images import ImageRecord
+from sockerless.engine.records import ContainerRecord
+from sockerless.engine.stdio import ProcessIO
+from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, TopResult
+from sockerless.plugins.hookspecs import hookimpl
+
+from .container import MemoryContainer, SandboxProcess
+from .images import builtin_image
+
+CAPABILITIES = frozenset({
+    Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS, Capability.PAUSE,
+    Capability.RESIZE, Capability.TOP, Capability.NETWORKS, Capability.VOLUMES, Capability.BIND_MOUNTS,
+    Capability.RESTART,
+})
+TOP_TITLES = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+
+
+class MemoryBackend:
+    """Containers as process trees in the daemon's own sandbox."""
+
+    def __init__(self, context: BackendContext) -> None:
+        self.context = context
+        self.loop = context.loop
+        self.root = context.data_dir / "containers"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._containers: dict[str, MemoryContainer] = {}
+
+    def _container(self, record: ContainerRecord) -> MemoryContainer:
+        mc = self._containers.get(record.id)
+        if mc is None:
+            mc = self._containers[record.id] = MemoryContainer(record.id, self.root / record.id)
+        return mc
+
+    @hookimpl
+    def sockerless_backend_info(self) -> BackendInfo:
+        return BackendInfo(name="memory", capabilities=CAPABILITIES, driver="sockerless-memory",
+                           operating_system="Sockerless memory sandbox")
+
+    @hookimpl
+    def sockerless_backend_recover(self, containers: list[ContainerRecord]) -> list[ContainerRecord]:
+        return []  # sandbox processes are threads of the daemon: none survive it
+
+    @hookimpl
+    def sockerless_builtin_image(self, reference: str):
+        return builtin_image(reference)
+
+    @hookimpl
+    async def sockerless_container_create(self, container: ContainerRecord, image: ImageRecord) -> None:
+        layer_path = self.context.layer_path
+        assert layer_path is not None
+        layers = [Path(layer_path(layer)) for layer in image.Layers]
+        missing = [str(p) for p in layers if not p.is_dir()]
+        if missing:
+            raise InvalidParameter(f"image {image.Id[:19]} is missing layer data ({missing[0]}); pull it again")
+        await asyncio.to_thread(self._container(container).materialize, layers)
+
+    @hookimpl
+    def sockerless_container_start(self, container: ContainerRecord, io: ProcessIO) -> SandboxProcess:
+        return self._container(container).start(container, io, self.loop, lambda: None)
+
+    @hookimpl
+    def sockerless_container_kill(self, container: ContainerRecord, signal: int) -> None:
+        self._container(container).signal(signal)
+
+    @hookimpl
+    async def sockerless_container_remove(self, container: ContainerRecord) -> None:
+        mc = self._containers.pop(container.id, None) or MemoryContainer(container.id, self.root / container.id)
+        await asyncio.to_thread(mc.destroy)
+
+    @hookimpl
+    def sockerless_container_pause(self, container: ContainerRecord) -> None:
+        kernel = self._container(container).kernel
+        if kernel is not None:
+            kernel.freeze()
+
+    @hookimpl
+    def sockerless_container_unpause(self, container: ContainerRecord) -> None:
+        kernel = self._container(container).kernel
+        if kernel is not None:
+            kernel.thaw()
+
+    @hookimpl
+    def sockerless_container_resize(self, container: ContainerRecord, height: int, width: int) -> None:
+        terminal = self._container(container).terminal
+        if terminal is None:
+            raise InvalidParameter(f"container {container.short_id} has no TTY to resize")
+        terminal.resize(height, width)
+
+    @hookimpl
+    def sockerless_exec_resize(self, container: ContainerRecord, exec_id: str, height: int, width: int) -> None:
+        terminal = self._container(container).exec_terminals.get(exec_id)
+        if terminal is None:
+            raise InvalidParameter(f"exec {exec_id[:12]} has no TTY to resize")
+        terminal.resize(height, width)
+
+    @hookimpl
+    def sockerless_container_top(self, container: ContainerRecord, ps_args: str) -> TopResult:
+        if ps_args not in ("", "-ef", "-e", "aux", "-aux"):
+            raise InvalidParameter(f"ps_args {ps_args!r}: the memory backend supports only the default -ef listing")
+        kernel = self._container(container).kernel
+        rows = []
+        for proc in kernel.processes() if kernel else []:
+            if proc.exited():
+                continue
+            user = kernel.user_name(proc.creds.uid) or str(proc.creds.uid)
+            tty = "pts/0" if any(proc.fds.get(fd) is not None and proc.fds.get(fd).isatty() for fd in (0, 1, 2)) else "?"
+            cpu = int(proc.cpu_seconds())
+            rows.append([user, str(proc.pid), str(proc.ppid), "0", time.strftime("%H:%M", time.localtime(proc.start_time)),
+                         tty, f"{cpu // 3600:02d}:{cpu // 60 % 60:02d}:{cpu % 60:02d}", " ".join(proc.argv)])
+        return TopResult(titles=TOP_TITLES, processes=rows)
+
+    @hookimpl
+    def sockerless_exec_start(self, container: ContainerRecord, exec_id: str, argv: list[str], env: list[str],
+                              workdir: str, user: str, tty: bool, io: ProcessIO) -> SandboxProcess:
+        return self._container(container).exec(exec_id, argv, env, workdir, user, io, self.loop)
+
+    @hookimpl
+    def sockerless_backend_close(self) -> None:
+        for mc in self._containers.values():
+            if mc.kernel is not None:
+                mc.kernel.signal_all(9)
+
+
+def data_size(path: str) -> int:
+    """Bytes used below ``path`` (for ``size=1`` listings)."""
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total

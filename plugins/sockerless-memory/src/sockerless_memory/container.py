@@ -1,0 +1,286 @@
+"""One container of the memory backend: its root filesystem and the kernel of its current run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sockerless.engine.records import ContainerRecord
+from sockerless.engine.stdio import ProcessIO
+from sockerless.plugins.backend import ExitResult, StartError
+
+from .sandbox.exec import DEFAULT_PATH, ExecError, execute, preflight
+from .sandbox.files import NullFile, OpenFile, StreamInput, StreamOutput
+from .sandbox.fs import FileSystem, Mount
+from .sandbox.kernel import Kernel
+from .sandbox.process import Credentials, Process, ProcessSpec
+from .sandbox.signals import SIGKILL
+from .tty import Terminal
+
+FS_RELEASE_TIMEOUT = 5.0
+
+
+class SandboxProcess:
+    """A sandbox process as the core sees it (``RunningProcess``)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._future: asyncio.Future[ExitResult] = loop.create_future()
+        self.pid = 0
+        self.process: Process | None = None
+
+    def exited(self, proc: Process) -> None:
+        """Called on the process's thread when it ends."""
+        assert proc.status is not None
+        result = ExitResult(code=proc.status.shell_status)
+        try:
+            self._loop.call_soon_threadsafe(_resolve, self._future, result)
+        except RuntimeError:  # the loop is closed: the daemon is going away
+            pass
+
+    async def wait(self) -> ExitResult:
+        """Wait for the process to end."""
+        return await asyncio.shield(self._future)
+
+    def kill(self) -> None:
+        """SIGKILL (health-check timeouts)."""
+        if self.process is not None:
+            self.process.deliver(SIGKILL)
+
+
+def _resolve(future: asyncio.Future[ExitResult], result: ExitResult) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _run_program(proc: Process, argv: list[str]) -> int:
+    try:
+        return execute(proc, argv)
+    except ExecError as exc:
+        proc.stderr.write(f"{exc.reason}\n".encode())
+        return exc.status
+
+
+class MemoryContainer:
+    """Files and live state of one container."""
+
+    def __init__(self, record_id: str, directory: Path) -> None:
+        self.id = record_id
+        self.directory = directory
+        self.rootfs = directory / "rootfs"
+        self.kernel: Kernel | None = None
+        self.fs: FileSystem | None = None
+        self.terminal: Terminal | None = None
+        self.env: dict[str, str] = {}
+        self.cwd = "/"
+        self.creds = Credentials()
+        self.exec_terminals: dict[str, Terminal] = {}
+        self._lock = threading.Lock()
+
+    # -- creation --------------------------------------------------------------------------
+    def materialize(self, layers: list[Path]) -> None:
+        """Build the root filesystem from image layers, lowest first (runs on a thread)."""
+        self.rootfs.mkdir(parents=True, exist_ok=True)
+        for layer in layers:
+            shutil.copytree(layer, self.rootfs, symlinks=True, dirs_exist_ok=True)
+
+    def destroy(self) -> None:
+        """Delete everything (runs on a thread)."""
+        self._release_fs()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    # -- running ---------------------------------------------------------------------------
+    def start(self, record: ContainerRecord, io: ProcessIO, loop: asyncio.AbstractEventLoop,
+              on_init_exit: Callable[[], None]) -> SandboxProcess:
+        """Start pid 1 of a new run."""
+        self._release_fs()
+        fs = FileSystem(str(self.rootfs), self._mounts(record))
+        config = record.config
+        kernel = Kernel(fs, hostname=config.Hostname or record.short_id)
+        try:
+            creds = kernel.resolve_user(config.User)
+        except LookupError as exc:
+            fs.close()
+            raise StartError(str(exc), 126) from None
+        env = _environment(config.Env or [], config.Hostname, kernel.home_of(creds.uid), tty=config.Tty)
+        cwd = config.WorkingDir or "/"
+        try:
+            fs.makedirs(cwd)
+            _write_identity(fs, record)
+            argv = [record.path, *record.args]
+            preflight(fs, argv, env, cwd)
+        except ExecError as exc:
+            fs.close()
+            raise StartError(exc.reason, exc.status) from None
+        except OSError as exc:
+            fs.close()
+            raise StartError(f"cannot prepare the container filesystem: {exc}", 126) from None
+        self.fs, self.kernel, self.env, self.cwd, self.creds = fs, kernel, env, cwd, creds
+        handle = SandboxProcess(loop)
+        stdio = self._stdio(io, kernel, main=True)
+
+        def exited(proc: Process) -> None:
+            self._drop_terminal_ref(kernel)
+            handle.exited(proc)
+            on_init_exit()
+
+        proc = kernel.spawn(ProcessSpec(argv=argv, env=dict(env), cwd=cwd, creds=creds), stdio,
+                            lambda p: _run_program(p, argv), on_exit=exited)
+        handle.pid, handle.process = proc.pid, proc
+        return handle
+
+    def exec(self, exec_id: str, argv: list[str], env: list[str], workdir: str, user: str,
+             io: ProcessIO, loop: asyncio.AbstractEventLoop) -> SandboxProcess:
+        """Start a ``docker exec`` process."""
+        kernel = self.kernel
+        if kernel is None or kernel.init is None or kernel.init.exited():
+            raise StartError(f"container {self.id[:12]} is not running", 126)
+        creds = self.creds
+        if user:
+            try:
+                creds = kernel.resolve_user(user)
+            except LookupError as exc:
+                raise StartError(str(exc), 126) from None
+        merged = dict(self.env)
+        for entry in env:
+            key, _, value = entry.partition("=")
+            merged[key] = value
+        if user:
+            merged["HOME"] = kernel.home_of(creds.uid)
+        cwd = workdir or self.cwd
+        try:
+            preflight(kernel.fs, argv, merged, cwd)
+            if not kernel.fs.is_dir(cwd):
+                raise StartError(f"chdir to cwd (\"{cwd}\") set in config.json failed: no such file or directory", 126)
+        except ExecError as exc:
+            raise StartError(exc.reason, exc.status) from None
+        handle = SandboxProcess(loop)
+        stdio = self._stdio(io, kernel, main=False, exec_id=exec_id)
+
+        def exited(proc: Process) -> None:
+            self.exec_terminals.pop(exec_id, None)
+            handle.exited(proc)
+
+        proc = kernel.spawn(ProcessSpec(argv=list(argv), env=merged, cwd=cwd, creds=creds), stdio,
+                            lambda p: _run_program(p, list(argv)), on_exit=exited)
+        handle.pid, handle.process = proc.pid, proc
+        return handle
+
+    def _stdio(self, io: ProcessIO, kernel: Kernel, *, main: bool, exec_id: str = "") -> tuple[OpenFile, OpenFile, OpenFile]:
+        if io.tty:
+            terminal = Terminal(io.stdin, io.stdout, lambda sig: self._signal_terminal(kernel, terminal, sig),
+                                io.console_size)
+            slave = terminal.slave
+            if main:
+                self.terminal = terminal
+                kernel.tty = slave.acquire()
+            else:
+                self.exec_terminals[exec_id] = terminal
+            return slave.acquire(), slave.acquire(), slave
+        stdin: OpenFile = StreamInput(io.stdin) if io.stdin is not None else NullFile()
+        return stdin, StreamOutput(io.stdout), StreamOutput(io.stderr)
+
+    @staticmethod
+    def _signal_terminal(kernel: Kernel, terminal: Terminal, signum: int) -> None:
+        """Interrupt keys reach the processes reading from that terminal."""
+        for proc in kernel.processes():
+            if proc.exited():
+                continue
+            files = [proc.fds.get(fd) for fd in (0, 1, 2)]
+            if any(f is terminal.slave for f in files):
+                proc.deliver(signum)
+
+    def _drop_terminal_ref(self, kernel: Kernel) -> None:
+        tty, kernel.tty = kernel.tty, None
+        if tty is not None:
+            tty.release()
+
+    def signal(self, signum: int) -> None:
+        """``docker kill``: to pid 1 (SIGKILL ends the whole container)."""
+        kernel = self.kernel
+        if kernel is None:
+            return
+        if signum == SIGKILL:
+            kernel.signal_all(SIGKILL)
+            return
+        try:
+            kernel.kill(1, signum)
+        except ProcessLookupError:
+            pass
+
+    def _mounts(self, record: ContainerRecord) -> list[Mount]:
+        tmpfs_root = self.directory / "tmpfs"
+        shutil.rmtree(tmpfs_root, ignore_errors=True)
+        mounts = []
+        tmpfs_targets = [m.Destination for m in record.mounts if m.Type == "tmpfs"]
+        tmpfs_targets += sorted(record.host_config.Tmpfs) if isinstance(record.host_config.Tmpfs, dict) else []
+        for index, target in enumerate(tmpfs_targets):
+            source = tmpfs_root / str(index)
+            source.mkdir(parents=True, mode=0o1777)
+            os.chmod(source, 0o1777)
+            mounts.append(Mount(target=target, source=str(source)))
+        for mount in record.mounts:
+            if mount.Type in ("bind", "volume") and mount.Source:
+                mounts.append(Mount(target=mount.Destination, source=mount.Source, readonly=not mount.RW))
+        _ensure_mount_points(self.rootfs, [m.target for m in mounts])
+        return mounts
+
+    def _release_fs(self) -> None:
+        """Close the previous run's jail once its processes are gone."""
+        kernel, fs = self.kernel, self.fs
+        if fs is None:
+            return
+        deadline = time.monotonic() + FS_RELEASE_TIMEOUT
+        while kernel is not None and any(not p.exited() for p in kernel.processes()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.fs = None
+        fs.close()
+
+
+def _environment(entries: list[str], hostname: str, home: str, *, tty: bool) -> dict[str, str]:
+    env: dict[str, str] = {"PATH": DEFAULT_PATH, "HOSTNAME": hostname}
+    if tty:
+        env["TERM"] = "xterm"
+    for entry in entries:
+        key, _, value = entry.partition("=")
+        env[key] = value
+    env.setdefault("HOME", home)
+    return env
+
+
+def _write_identity(fs: FileSystem, record: ContainerRecord) -> None:
+    """``/etc/hostname`` and ``/etc/hosts`` as Docker provides them, written through the jail."""
+    hostname = record.config.Hostname or record.short_id
+    fs.makedirs("/etc")
+    fs.write_bytes("/etc/hostname", f"{hostname}\n".encode())
+    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet",
+             "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"]
+    for entry in record.host_config.ExtraHosts or []:
+        host, _, address = entry.partition("=") if "=" in entry else entry.partition(":")
+        if host and address:
+            lines.append(f"{address}\t{host}")
+    for endpoint in record.networks.values():
+        if endpoint.IPAddress:
+            lines.append(f"{endpoint.IPAddress}\t{hostname}")
+            break
+    fs.write_bytes("/etc/hosts", ("\n".join(lines) + "\n").encode())
+
+
+def _ensure_mount_points(rootfs: Path, targets: list[str]) -> None:
+    """Create mount point directories inside the rootfs (through a jail of the bare rootfs)."""
+    if not targets:
+        return
+    jail = FileSystem(str(rootfs))
+    try:
+        for target in targets:
+            try:
+                jail.makedirs(target)
+            except OSError:
+                pass  # a file is in the way (file bind mount): the mount table still covers it
+    finally:
+        jail.close()

@@ -1,0 +1,1 @@
+"""Docker Engine API wire models (msgspec structs with Docker's field names)."""

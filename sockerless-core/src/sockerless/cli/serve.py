@@ -1,0 +1,96 @@
+"""``sockerless serve``: options like dockerd's, then run the daemon."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..plugins.manager import PluginManager
+from ..server.listeners import ListenerError, TLSSettings
+from ..server.listeners import parse as parse_listener
+from ..server.serve import ServeOptions
+from ..server.serve import run as run_daemon
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def configure(parser: argparse.ArgumentParser, manager: PluginManager) -> None:
+    """Options of ``sockerless serve``."""
+    env = os.environ
+    parser.add_argument("--backend", default=env.get("SOCKERLESS_BACKEND"),
+                        help="backend to run containers on (default: memory; env SOCKERLESS_BACKEND)")
+    parser.add_argument("-H", "--host", action="append", dest="hosts", metavar="ADDR",
+                        help="address to listen on: unix:///PATH or tcp://HOST:PORT (repeatable; default: "
+                             f"{paths.default_host()}; env SOCKERLESS_HOST, comma-separated)")
+    parser.add_argument("--data-root", default=None,
+                        help=f"where state is kept (default: {paths.default_data_root()}; env SOCKERLESS_DATA_ROOT)")
+    parser.add_argument("--log-level", default=env.get("SOCKERLESS_LOG_LEVEL", "info"), choices=LOG_LEVELS,
+                        help="logging level (default: info)")
+    parser.add_argument("--tls", action="store_true", help="use TLS on TCP listeners (implied by --tlsverify)")
+    parser.add_argument("--tlsverify", action="store_true", help="use TLS and require client certificates signed by --tlscacert")
+    parser.add_argument("--tlscacert", default=str(paths.config_dir() / "ca.pem"), help="CA to trust for client certificates")
+    parser.add_argument("--tlscert", default=str(paths.config_dir() / "cert.pem"), help="server certificate")
+    parser.add_argument("--tlskey", default=str(paths.config_dir() / "key.pem"), help="server key")
+    parser.add_argument("--insecure-tcp", action="store_true",
+                        help="allow plain TCP on non-loopback addresses (anyone who can connect controls the daemon)")
+    parser.add_argument("--backend-opt", action="append", default=[], metavar="KEY=VALUE",
+                        help="a backend setting (repeatable)")
+    parser.add_argument("--config", default=None,
+                        help=f"TOML configuration file (default: {paths.config_file()} when it exists; env SOCKERLESS_CONFIG)")
+
+
+def _load_config(path: str | None) -> dict[str, Any]:
+    file = Path(path) if path else paths.config_file()
+    if not file.exists():
+        if path:
+            raise SystemExit(f"sockerless: configuration file {file} not found")
+        return {}
+    with open(file, "rb") as handle:
+        try:
+            return tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise SystemExit(f"sockerless: {file}: {exc}") from None
+
+
+def options_from_args(args: argparse.Namespace) -> ServeOptions:
+    """Merge the command line, the environment and the config file (in that order of precedence)."""
+    config = _load_config(args.config)
+    serve_cfg = config.get("serve", {})
+    backend = args.backend or serve_cfg.get("backend") or "memory"
+    hosts = args.hosts or [h for h in os.environ.get("SOCKERLESS_HOST", "").split(",") if h] or serve_cfg.get("hosts") \
+        or [paths.default_host()]
+    data_root = Path(args.data_root or os.environ.get("SOCKERLESS_DATA_ROOT") or serve_cfg.get("data_root")
+                     or paths.default_data_root()).expanduser().resolve()
+    backend_options = {str(k): str(v) for k, v in config.get("backend", {}).get(backend, {}).items()}
+    for item in args.backend_opt:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"sockerless: --backend-opt needs KEY=VALUE, got {item!r}")
+        backend_options[key] = value
+    try:
+        listeners = [parse_listener(h) for h in hosts]
+    except ListenerError as exc:
+        raise SystemExit(f"sockerless: {exc}") from None
+    tls = TLSSettings(enabled=args.tls or args.tlsverify, verify=args.tlsverify,
+                      ca=args.tlscacert, cert=args.tlscert, key=args.tlskey)
+    return ServeOptions(backend=backend, data_root=data_root, listeners=listeners, tls=tls,
+                        insecure_tcp=args.insecure_tcp, backend_options=backend_options)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the daemon in the foreground."""
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = options_from_args(args)
+    try:
+        run_daemon(options, args.plugin_manager)
+    except (ListenerError, LookupError, RuntimeError, OSError) as exc:
+        print(f"sockerless: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,232 @@
+"""The plugin contract of Sockerless: every hook a plugin can implement.
+
+Two kinds of hooks live here.
+
+*Plugin hooks* (:class:`PluginHooks`) are called on every installed plugin: they register
+backends and CLI commands, and observe the daemon (events, start, stop).
+
+*Backend hooks* (:class:`BackendHooks`) are called on the **active backend only**: the
+object built by the chosen :class:`~sockerless.plugins.backend.BackendSpec` is registered
+with a plugin manager of its own, so a third party writes a backend as a class with
+``@hookimpl`` methods. All backend hooks are ``firstresult``. A backend implements only
+what differs from the core: when a hook has no implementation (the call returns
+``None``), the core does the job itself where it can (state, IPAM, log storage) and
+otherwise refuses with a 501 naming the backend and the operation.
+
+Any hook implementation may be a coroutine function; the core awaits it. Implementations
+run on the daemon's event loop, so blocking work belongs in a thread
+(``await asyncio.to_thread(...)``). Raise :class:`~sockerless.api.errors.DockerError`
+subclasses to answer the client with a Docker-style error.
+
+Hook arguments are passed by name; an implementation may accept any subset of them, so
+new arguments can be added without breaking existing plugins.
+
+Versioning: :data:`HOOKS_VERSION` increases when a hook changes incompatibly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ..api.models.images import ImageRecord
+    from ..engine.events import Event
+    from ..engine.records import ContainerRecord, NetworkRecord, VolumeRecord
+    from ..engine.stdio import ProcessIO
+    from .backend import BackendInfo, BackendSpec, RunningProcess, TopResult
+    from .commands import CommandRegistry
+
+HOOKS_VERSION = 1
+PROJECT = "sockerless"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class PluginHooks:
+    """Hooks called on every plugin found through the ``sockerless.plugins`` entry points."""
+
+    # -- registration ------------------------------------------------------------------
+    @hookspec
+    def sockerless_register_backends(self) -> list[BackendSpec]:
+        """Return the backends this plugin provides (possibly none)."""
+
+    @hookspec
+    def sockerless_add_commands(self, commands: CommandRegistry) -> None:
+        """Add CLI subcommands, e.g. ``commands.group("sim").command("aws", ...)``."""
+
+    # -- observers ---------------------------------------------------------------------
+    @hookspec
+    def sockerless_event(self, event: Event) -> None:
+        """Called for every event the daemon publishes (what ``GET /events`` streams).
+
+        Called on the event loop right after the state change; keep it quick.
+        """
+
+    @hookspec
+    def sockerless_daemon_started(self, backend: str, data_root: str, listeners: list[str]) -> None:
+        """The daemon has recovered its state and is listening."""
+
+    @hookspec
+    def sockerless_daemon_stopping(self) -> None:
+        """The daemon is shutting down cleanly (not called on a crash)."""
+
+
+class BackendHooks:
+    """Hooks called on the active backend only (all ``firstresult``)."""
+
+    # -- identity and recovery -----------------------------------------------------------
+    @hookspec(firstresult=True)
+    def sockerless_backend_info(self) -> BackendInfo:
+        """Describe the backend: name, capabilities and what ``docker info`` shows. Required."""
+
+    @hookspec(firstresult=True)
+    def sockerless_backend_recover(self, containers: list[ContainerRecord]) -> list[ContainerRecord] | None:
+        """Called once at startup with every persisted container of this backend.
+
+        Return the containers whose main process is really still running (to be
+        re-adopted); every other container that was running is marked exited by the
+        core, as Docker does after a daemon crash. A backend that keeps nothing alive
+        across restarts (the memory sandbox) returns an empty list.
+        """
+
+    @hookspec(firstresult=True)
+    def sockerless_backend_close(self) -> None:
+        """Release resources on a clean shutdown."""
+
+    # -- containers ----------------------------------------------------------------------
+    @hookspec(firstresult=True)
+    def sockerless_container_create(self, container: ContainerRecord, image: ImageRecord) -> Any:
+        """Prepare a new container (root filesystem, cloud definitions). Required.
+
+        The record is already validated and named; ``image`` is the image it runs, whose
+        ``Layers`` are unpacked at ``BackendContext.layer_path(layer)``. The backend may keep
+        private data in ``container.backend_state``.
+        """
+
+    @hookspec(firstresult=True)
+    def sockerless_container_start(self, container: ContainerRecord, io: ProcessIO) -> RunningProcess:
+        """Start the main process with ``io`` as its standard streams. Required.
+
+        Return once it runs. Raise :class:`~sockerless.plugins.backend.StartError` when
+        the program cannot be started (not found: 127, not executable: 126).
+        """
+
+    @hookspec(firstresult=True)
+    def sockerless_container_kill(self, container: ContainerRecord, signal: int) -> Any:
+        """Deliver ``signal`` (a Linux signal number) to the main process. Required."""
+
+    @hookspec(firstresult=True)
+    def sockerless_container_stop(self, container: ContainerRecord, signal: int, timeout: float) -> Any:
+        """Stop the container; return ``True`` when handled.
+
+        Unimplemented: the core sends ``signal``, waits ``timeout`` seconds, then SIGKILL.
+        """
+
+    @hookspec(firstresult=True)
+    def sockerless_container_remove(self, container: ContainerRecord) -> Any:
+        """Free everything the container holds (it is not running). Required."""
+
+    @hookspec(firstresult=True)
+    def sockerless_container_pause(self, container: ContainerRecord) -> Any:
+        """Freeze every process of the container (capability ``pause``)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_container_unpause(self, container: ContainerRecord) -> Any:
+        """Thaw the container (capability ``pause``)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_container_resize(self, container: ContainerRecord, height: int, width: int) -> Any:
+        """Resize the main process's terminal (capability ``resize``)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_container_top(self, container: ContainerRecord, ps_args: str) -> TopResult:
+        """List the container's processes (capability ``top``)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_container_attach(self, container: ContainerRecord, io: ProcessIO) -> Any:
+        """Attach ``io`` to a running main process whose streams the core does not carry.
+
+        Unimplemented: the core serves attach from the streams it handed to ``start``.
+        Implemented: return an awaitable that ends when the attach session ends.
+        """
+
+    @hookspec(firstresult=True)
+    def sockerless_container_logs(self, container: ContainerRecord, options: dict[str, Any]) -> Any:
+        """Return an async iterator of ``LogRecord`` when the backend has its own log service.
+
+        Unimplemented: the core's log store (fed from the main process's streams) answers.
+        """
+
+    # -- exec ------------------------------------------------------------------------------
+    @hookspec(firstresult=True)
+    def sockerless_exec_start(
+        self, container: ContainerRecord, exec_id: str, argv: list[str], env: list[str], workdir: str,
+        user: str, tty: bool, privileged: bool, io: ProcessIO,
+    ) -> RunningProcess:
+        """Run a command inside the running container (capability ``exec``).
+
+        ``env`` holds the exec's own ``KEY=VALUE`` entries; the backend adds the
+        container's. Raise :class:`~sockerless.plugins.backend.StartError` when the
+        program cannot be started.
+        """
+
+    @hookspec(firstresult=True)
+    def sockerless_exec_resize(self, container: ContainerRecord, exec_id: str, height: int, width: int) -> Any:
+        """Resize an exec's terminal (capability ``resize``)."""
+
+    # -- archive (docker cp) -----------------------------------------------------------------
+    @hookspec(firstresult=True)
+    def sockerless_archive_stat(self, container: ContainerRecord, path: str) -> dict[str, Any]:
+        """Stat a path: ``{name, size, mode, mtime, linkTarget}`` (capability ``archive``)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_archive_get(self, container: ContainerRecord, path: str) -> Any:
+        """Return ``(stat, async iterator of tar bytes)`` for a path (capability ``archive``)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_archive_put(
+        self, container: ContainerRecord, path: str, tar_stream: Any, no_overwrite_dir_non_dir: bool, copy_uid_gid: bool
+    ) -> Any:
+        """Extract a tar stream (async iterator of bytes) into ``path`` (capability ``archive``)."""
+
+    # -- networks and volumes ----------------------------------------------------------------
+    @hookspec(firstresult=True)
+    def sockerless_network_create(self, network: NetworkRecord) -> Any:
+        """Realise a new network (IPAM is already done by the core)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_network_remove(self, network: NetworkRecord) -> Any:
+        """Tear a network down."""
+
+    @hookspec(firstresult=True)
+    def sockerless_network_connect(self, network: NetworkRecord, container: ContainerRecord, endpoint: Any) -> Any:
+        """A container joined a network (``endpoint`` carries its address and aliases)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_network_disconnect(self, network: NetworkRecord, container: ContainerRecord) -> Any:
+        """A container left a network."""
+
+    @hookspec(firstresult=True)
+    def sockerless_volume_create(self, volume: VolumeRecord) -> str | None:
+        """Provision a volume; return its mount point (or ``None`` for the core's default)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_volume_remove(self, volume: VolumeRecord) -> Any:
+        """Delete a volume's data."""
+
+    # -- images --------------------------------------------------------------------------------
+    @hookspec(firstresult=True)
+    def sockerless_builtin_image(self, reference: str) -> Any:
+        """Offer a built-in root filesystem for ``reference`` when no registry can be reached.
+
+        Return ``(layer_builder, ImageConfig)`` where ``layer_builder(path)`` fills an empty
+        directory, or ``None`` when the backend has no built-in image.
+        """
+
+
+def all_specs() -> tuple[type, type]:
+    """The two hook specification classes."""
+    return PluginHooks, BackendHooks

@@ -1,0 +1,294 @@
+"""``/containers`` endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ...api import wire
+from ...api.errors import Conflict, InvalidParameter, NotImplementedByBackend
+from ...api.filters import Filters
+from ...api.models.containers import ContainerCreateRequest, RestartPolicy, normalize_create
+from ...engine import containers as container_mod
+from ...engine import render
+from ...engine.daemon import Engine
+from ...engine.logs import STDERR, STDOUT, LogRecord
+from ...engine.records import ContainerRecord
+from ...engine.timeutil import parse_rfc3339, parse_timestamp, rfc3339_fixed
+from ...plugins.backend import Capability, TopResult
+from .. import framing
+from ..params import json_body, qbool, qint, qstr, read_body
+from ..responses import JSONResponse, no_content
+from ..routing import DockerRoute, HijackedResponse, api_version
+from ..streaming import DEFAULT_DETACH_KEYS, StreamSink, hijack, parse_detach_keys, pump_stdin
+
+PRUNE_FILTERS = ("label", "label!", "until")
+
+
+def routes(engine: Engine) -> list[DockerRoute]:
+    """The container routes."""
+    lifecycle = engine.lifecycle
+    containers = engine.containers
+
+    def find(request: Request) -> ContainerRecord:
+        return containers.find(request.path_params["id"])
+
+    async def create(request: Request) -> Response:
+        body = await json_body(request, ContainerCreateRequest, transform=normalize_create)
+        name = request.query_params.get("name") or None
+        record, warnings = await engine.create_container(body, name)
+        return JSONResponse({"Id": record.id, "Warnings": warnings}, status_code=201)
+
+    async def list_containers(request: Request) -> Response:
+        filters = Filters.parse(qstr(request, "filters") or None, container_mod.LIST_FILTERS)
+        for legacy in ("before", "since"):
+            if request.query_params.get(legacy):
+                filters.values.setdefault(legacy, set()).add(request.query_params[legacy])
+        image_ids = {ref: [img.Id] for ref in filters.get("ancestor") if (img := engine.images.lookup(ref))}
+        records = containers.select(filters, include_stopped=qbool(request, "all"), limit=qint(request, "limit", -1) or -1,
+                                    image_ids=image_ids)
+        version = api_version(request)
+        with_size = qbool(request, "size")
+        return JSONResponse([render.summary(r, version, with_size=with_size) for r in records])
+
+    async def inspect(request: Request) -> Response:
+        record = find(request)
+        return JSONResponse(render.inspect(record, api_version(request), lifecycle.exec_ids(record)))
+
+    async def start(request: Request) -> Response:
+        record = find(request)
+        body = await read_body(request)
+        if body.strip() not in (b"", b"null", b"{}"):
+            raise InvalidParameter("starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24")
+        await lifecycle.start(record)
+        return no_content()
+
+    async def stop(request: Request) -> Response:
+        record = find(request)
+        await lifecycle.stop(record, qint(request, "t"), request.query_params.get("signal") or None)
+        return no_content()
+
+    async def kill(request: Request) -> Response:
+        record = find(request)
+        await lifecycle.kill(record, request.query_params.get("signal") or None, request.path_params["id"])
+        return no_content()
+
+    async def restart(request: Request) -> Response:
+        record = find(request)
+        await lifecycle.restart(record, qint(request, "t"), request.query_params.get("signal") or None)
+        return no_content()
+
+    async def remove(request: Request) -> Response:
+        record = find(request)
+        if qbool(request, "link"):
+            raise InvalidParameter("legacy container links are not supported by sockerless")
+        await lifecycle.remove(record, force=qbool(request, "force"), remove_volumes=qbool(request, "v"))
+        return no_content()
+
+    async def rename(request: Request) -> Response:
+        record = find(request)
+        old = containers.rename(record, qstr(request, "name"))
+        attrs = container_mod.labels_of(record)
+        attrs["oldName"] = "/" + old
+        engine.events.publish("container", "rename", record.id, attrs)
+        return no_content()
+
+    async def pause(request: Request) -> Response:
+        await lifecycle.pause(find(request))
+        return no_content()
+
+    async def unpause(request: Request) -> Response:
+        await lifecycle.unpause(find(request))
+        return no_content()
+
+    async def wait(request: Request) -> Response:
+        record = find(request)
+        future = lifecycle.wait_future(record, qstr(request, "condition"))
+        version = api_version(request)
+
+        async def body() -> AsyncIterator[bytes]:
+            outcome = await future
+            result: dict[str, object] = {"StatusCode": outcome.code}
+            if version >= (1, 30):
+                result = {"Error": {"Message": outcome.error} if outcome.error else None, "StatusCode": outcome.code}
+            yield wire.encode(result) + b"\n"
+
+        return StreamingResponse(body(), media_type="application/json")
+
+    async def top(request: Request) -> Response:
+        record = find(request)
+        engine.backend.require(Capability.TOP, "top")
+        if not record.state.Running:
+            raise Conflict(f"container {record.id} is not running")
+        result: TopResult = await engine.backend.call_required(
+            "sockerless_container_top", "top", container=record, ps_args=qstr(request, "ps_args"))
+        return JSONResponse({"Titles": result.titles, "Processes": result.processes})
+
+    async def resize(request: Request) -> Response:
+        record = find(request)
+        height, width = qint(request, "h", 0) or 0, qint(request, "w", 0) or 0
+        engine.backend.require(Capability.RESIZE, "resize")
+        if not record.state.Running:
+            raise Conflict(f"cannot resize container {record.id}: container is not running")
+        await engine.backend.call_required("sockerless_container_resize", "resize", container=record,
+                                           height=height, width=width)
+        return Response(status_code=200, media_type="text/plain")
+
+    async def prune(request: Request) -> Response:
+        filters = Filters.parse(qstr(request, "filters") or None, PRUNE_FILTERS)
+        until = parse_timestamp(next(iter(filters.get("until"))), name="until") if filters.get("until") else None
+        deleted = []
+        for record in containers.all():
+            if record.state.Running or record.state.Restarting or not filters.match_labels(record.config.Labels):
+                continue
+            if until is not None and parse_rfc3339(record.created) > until:
+                continue
+            await lifecycle.remove(record, force=False, remove_volumes=False)
+            deleted.append(record.id)
+        engine.events.publish("container", "prune", "", {"reclaimed": "0"})
+        return JSONResponse({"ContainersDeleted": deleted or None, "SpaceReclaimed": 0})
+
+    async def update(request: Request) -> Response:
+        record = find(request)
+        raw = wire.loads(await read_body(request) or b"{}")
+        if not isinstance(raw, dict):
+            raise InvalidParameter("invalid JSON: expected an object")
+        warnings = []
+        policy = raw.pop("RestartPolicy", None)
+        if policy:
+            new_policy = wire.convert(policy, RestartPolicy)
+            if record.host_config.AutoRemove and new_policy.Name not in ("", "no"):
+                raise InvalidParameter("Restart policy cannot be updated because AutoRemove is enabled for the container")
+            record.host_config.RestartPolicy = new_policy
+        for key, value in wire.strip_nulls(raw).items():
+            if key not in container_mod.RESOURCE_FIELDS:
+                raise InvalidParameter(f"unknown resource field {key!r}")
+            if value and key not in engine.backend.info.honoured_resources:
+                warnings.append(f"the {engine.backend.name} backend does not enforce {key}; the value is recorded but has no effect")
+            setattr(record.host_config, key, value)
+        engine.store.containers.put(record)
+        engine.events.publish("container", "update", record.id, container_mod.labels_of(record))
+        return JSONResponse({"Warnings": warnings})
+
+    async def logs(request: Request) -> Response:
+        record = find(request)
+        want_out, want_err = qbool(request, "stdout"), qbool(request, "stderr")
+        if not (want_out or want_err):
+            raise InvalidParameter("Bad parameters: you must choose at least one stream")
+        streams = {s for s, wanted in ((STDOUT, want_out), (STDERR, want_err)) if wanted}
+        tail_text = qstr(request, "tail", "all")
+        if tail_text in ("", "all"):
+            tail = -1
+        elif tail_text.lstrip("-").isdigit():
+            tail = max(-1, int(tail_text))
+        else:
+            raise InvalidParameter(f"invalid value for tail: {tail_text!r}")
+        since = parse_timestamp(request.query_params["since"]) if qstr(request, "since") not in ("", "0") else 0
+        until = parse_timestamp(request.query_params["until"], name="until") if qstr(request, "until") not in ("", "0") else 0
+        follow = qbool(request, "follow")
+        timestamps = qbool(request, "timestamps")
+        tty = record.config.Tty
+        if engine.backend.implements("sockerless_container_logs"):
+            raise NotImplementedByBackend(engine.backend.name, "logs from its own log service through this release")
+        log_store = lifecycle.runtime(record).streams.log
+        queue = log_store.subscribe() if follow and (record.state.Running or record.state.Restarting) else None
+        records = log_store.select(streams=streams, since_ns=since, until_ns=until, tail=tail)
+
+        def encode(rec: LogRecord) -> bytes:
+            data = rec.data
+            if timestamps:
+                data = rfc3339_fixed(rec.time_ns).encode() + b" " + data
+            return framing.encode(rec.stream, data, tty=tty)
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                if records:
+                    yield b"".join(encode(r) for r in records)
+                if queue is None:
+                    return
+                async for rec in log_store.follow(queue):
+                    if rec.stream not in streams or rec.time_ns < since:
+                        continue
+                    if until and rec.time_ns > until:
+                        return
+                    yield encode(rec)
+            finally:
+                if queue is not None:
+                    log_store.unsubscribe(queue)
+
+        return StreamingResponse(body(), media_type=framing.content_type(tty, api_version(request)))
+
+    async def attach(request: Request) -> Response:
+        record = find(request)
+        engine.backend.require(Capability.ATTACH, "attach")
+        want_stdin = qbool(request, "stdin")
+        keys = parse_detach_keys(qstr(request, "detachKeys") or DEFAULT_DETACH_KEYS)
+        tty = record.config.Tty
+        runtime = lifecycle.runtime(record)
+        conn = hijack(request, framing.content_type(tty, api_version(request)))
+        sink = StreamSink(conn, tty=tty, stdout=qbool(request, "stdout"), stderr=qbool(request, "stderr"))
+        if qbool(request, "logs"):
+            for rec in runtime.streams.log.records():
+                sink.output(rec.stream, rec.data)
+        if not qbool(request, "stream"):
+            conn.close()
+            return HijackedResponse()
+        runtime.streams.attach(sink)
+        pump = None
+        if want_stdin and record.config.OpenStdin:
+            stdin = runtime.streams.stdin()
+            pump = asyncio.ensure_future(pump_stdin(conn, stdin, keys, close_on_eof=record.config.StdinOnce))
+        watchers = [asyncio.ensure_future(sink.done.wait()), asyncio.ensure_future(conn.closed)]
+        if pump is not None:
+            watchers.append(pump)
+        try:
+            while True:
+                done, _ = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+                if pump in done and not pump.result() and not conn.lost and not sink.done.is_set():
+                    watchers.remove(pump)  # stdin ended; keep streaming output
+                    continue
+                break
+        finally:
+            runtime.streams.detach(sink)
+            for task in watchers:
+                task.cancel()
+            if pump is not None and not pump.done():
+                pump.cancel()
+            conn.close()
+        return HijackedResponse()
+
+    def refused(operation: str):
+        async def endpoint(request: Request) -> Response:
+            find(request)
+            raise NotImplementedByBackend(engine.backend.name, operation, "arrives in a later release")
+
+        return endpoint
+
+    return [
+        DockerRoute("/containers/create", create, methods=["POST"]),
+        DockerRoute("/containers/json", list_containers, methods=["GET"]),
+        DockerRoute("/containers/prune", prune, methods=["POST"]),
+        DockerRoute("/containers/{id}/json", inspect, methods=["GET"]),
+        DockerRoute("/containers/{id}/start", start, methods=["POST"]),
+        DockerRoute("/containers/{id}/stop", stop, methods=["POST"]),
+        DockerRoute("/containers/{id}/kill", kill, methods=["POST"]),
+        DockerRoute("/containers/{id}/restart", restart, methods=["POST"]),
+        DockerRoute("/containers/{id}/rename", rename, methods=["POST"]),
+        DockerRoute("/containers/{id}/pause", pause, methods=["POST"]),
+        DockerRoute("/containers/{id}/unpause", unpause, methods=["POST"]),
+        DockerRoute("/containers/{id}/wait", wait, methods=["POST"]),
+        DockerRoute("/containers/{id}/top", top, methods=["GET"]),
+        DockerRoute("/containers/{id}/resize", resize, methods=["POST"]),
+        DockerRoute("/containers/{id}/update", update, methods=["POST"]),
+        DockerRoute("/containers/{id}/logs", logs, methods=["GET"]),
+        DockerRoute("/containers/{id}/attach", attach, methods=["POST"]),
+        DockerRoute("/containers/{id}", remove, methods=["DELETE"]),
+        DockerRoute("/containers/{id}/archive", refused("archive access (docker cp)"), methods=["GET", "HEAD", "PUT"]),
+        DockerRoute("/containers/{id}/export", refused("export"), methods=["GET"]),
+        DockerRoute("/containers/{id}/changes", refused("filesystem changes"), methods=["GET"]),
+        DockerRoute("/containers/{id}/stats", refused("stats"), methods=["GET"]),
+        DockerRoute("/containers/{id}/attach/ws", refused("attach over websocket"), methods=["GET"]),
+    ]

@@ -1,0 +1,102 @@
+"""``/images`` endpoints (and the image endpoints this release refuses clearly)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ...api import wire
+from ...api.errors import DockerError, InvalidParameter, NotImplementedByBackend
+from ...api.filters import Filters
+from ...engine.daemon import Engine
+from ...engine.images import image_inspect, image_summary
+from ..params import qbool, qstr
+from ..responses import JSONResponse
+from ..routing import DockerRoute, api_version
+
+PRUNE_FILTERS = ("dangling", "label", "label!", "until")
+
+
+def routes(engine: Engine) -> list[DockerRoute]:
+    """The image routes."""
+    images = engine.images
+
+    async def create(request: Request) -> Response:
+        if qstr(request, "fromSrc"):
+            raise NotImplementedByBackend("sockerless", "image import (docker import)", "arrives in a later release")
+        name = qstr(request, "fromImage")
+        if not name:
+            raise InvalidParameter("fromImage or fromSrc is required")
+        progress = await images.pull(name, qstr(request, "tag"), qstr(request, "platform"))
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                async for line in progress:
+                    yield wire.encode(line) + b"\r\n"
+            except DockerError as exc:
+                yield wire.encode({"errorDetail": {"message": exc.message}, "error": exc.message}) + b"\r\n"
+
+        return StreamingResponse(body(), media_type="application/json")
+
+    async def list_images(request: Request) -> Response:
+        filters = Filters.parse(qstr(request, "filters") or None, images.LIST_FILTERS)
+        if qstr(request, "filter"):
+            filters.values.setdefault("reference", set()).add(qstr(request, "filter"))
+        version = api_version(request)
+        counts: dict[str, int] = {}
+        for container in engine.store.containers:
+            counts[container.image_id] = counts.get(container.image_id, 0) + 1
+        records = images.list(filters, all_images=qbool(request, "all"))
+        return JSONResponse([image_summary(i, version, counts.get(i.Id, 0) if qbool(request, "shared-size") else -1)
+                             for i in records])
+
+    async def inspect(request: Request) -> Response:
+        return JSONResponse(image_inspect(images.find(request.path_params["name"]), api_version(request)))
+
+    async def history(request: Request) -> Response:
+        image = images.find(request.path_params["name"])
+        return JSONResponse([{
+            "Id": image.Id, "Created": 0, "CreatedBy": image.Comment, "Tags": image.RepoTags, "Size": image.Size,
+            "Comment": image.Comment,
+        }])
+
+    async def tag(request: Request) -> Response:
+        repo = qstr(request, "repo")
+        if not repo:
+            raise InvalidParameter("repository name must have at least one component")
+        images.tag(request.path_params["name"], repo, qstr(request, "tag"))
+        return Response(status_code=201)
+
+    async def remove(request: Request) -> Response:
+        return JSONResponse(images.remove(request.path_params["name"], force=qbool(request, "force")))
+
+    async def prune(request: Request) -> Response:
+        filters = Filters.parse(qstr(request, "filters") or None, PRUNE_FILTERS)
+        return JSONResponse(images.prune(filters))
+
+    def refused(operation: str):
+        async def endpoint(request: Request) -> Response:
+            raise NotImplementedByBackend("sockerless", operation, "arrives in a later release")
+
+        return endpoint
+
+    return [
+        DockerRoute("/images/create", create, methods=["POST"]),
+        DockerRoute("/images/json", list_images, methods=["GET"]),
+        DockerRoute("/images/prune", prune, methods=["POST"]),
+        DockerRoute("/images/load", refused("image load (docker load)"), methods=["POST"]),
+        DockerRoute("/images/get", refused("image save (docker save)"), methods=["GET"]),
+        DockerRoute("/images/search", refused("registry search"), methods=["GET"]),
+        DockerRoute("/build", refused("image build (docker build)"), methods=["POST"]),
+        DockerRoute("/build/prune", refused("build cache prune"), methods=["POST"]),
+        DockerRoute("/commit", refused("commit"), methods=["POST"]),
+        DockerRoute("/images/{name:path}/json", inspect, methods=["GET"]),
+        DockerRoute("/images/{name:path}/history", history, methods=["GET"]),
+        DockerRoute("/images/{name:path}/tag", tag, methods=["POST"]),
+        DockerRoute("/images/{name:path}/push", refused("image push (docker push)"), methods=["POST"]),
+        DockerRoute("/images/{name:path}/get", refused("image save (docker save)"), methods=["GET"]),
+        DockerRoute("/images/{name:path}", remove, methods=["DELETE"]),
+        DockerRoute("/distribution/{name:path}/json", refused("distribution inspect"), methods=["GET"]),
+    ]
