@@ -115,7 +115,7 @@ class Kernel:
             if not threaded or parent is None or parent.exited() or proc.ppid == 0:
                 self._processes.pop(proc.pid, None)
                 self._threaded.discard(proc.pid)
-            for other in self._processes.values():  # orphans are reaped by init
+            for other in list(self._processes.values()):  # orphans are reaped by init
                 if other.ppid == proc.pid and other.exited():
                     self._processes.pop(other.pid, None)
         callback = self._exit_callbacks.pop(proc.pid, None)

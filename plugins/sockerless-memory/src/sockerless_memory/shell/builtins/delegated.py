@@ -1,0 +1,101 @@
+"""Builtins that run the sandbox's utility applets in the shell's own process.
+
+``echo printf test [ true false kill pwd`` are utilities too; as builtins they run on
+the shell's process (with its current descriptors, after redirections) instead of a
+forked child, which is what makes them cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...sandbox import applets
+from ...sandbox.files import CaptureOutput
+from ...sandbox.signals import ProcessExit
+from ..variables import valid_name
+from . import builtin
+
+if TYPE_CHECKING:
+    from ..shell import Shell
+
+_cache: dict[str, applets.Applet] = {}
+
+
+def run_applet(sh: Shell, argv: list[str], name: str | None = None) -> int:
+    """Call the applet ``name`` (default ``argv[0]``) with the shell's process."""
+    name = name or argv[0]
+    func = _cache.get(name)
+    if func is None:
+        func = applets.get(name)
+        if func is None:
+            sh.errmsg(f"{name}: not found")
+            return 127
+        _cache[name] = func
+    proc = sh.proc
+    saved_env = proc.env
+    proc.env = sh.env()  # e.g. pwd reads PWD
+    try:
+        # proc.argv stays the shell's: like busybox builtins, errors read "sh: ..."
+        return func(proc, argv) or 0
+    except ProcessExit as exc:
+        return exc.status
+    finally:
+        proc.env = saved_env
+        proc.check()  # e.g. "kill $$": act on the signal now, as a real process would
+
+
+@builtin("echo", "test", "[", "true", "false", "pwd")
+def delegated(sh: Shell, argv: list[str]) -> int:
+    """Run the utility of the same name in-process."""
+    return run_applet(sh, argv)
+
+
+@builtin("printf")
+def printf(sh: Shell, argv: list[str]) -> int:
+    """``printf``; bash's ``printf -v name`` assigns the output instead of printing it."""
+    if not (sh.bash and len(argv) > 2 and argv[1] == "-v"):
+        return run_applet(sh, argv)
+    name = argv[2]
+    if not valid_name(name.partition("[")[0]):
+        sh.errmsg(f"`{name}': not a valid identifier", "printf")
+        return 2
+    capture = CaptureOutput()
+    fds = sh.proc.fds
+    saved = fds.get(1)
+    if saved is not None:
+        saved.acquire()
+    fds.install(capture.acquire(), 1)
+    try:
+        status = run_applet(sh, ["printf", *argv[3:]])
+    finally:
+        if saved is None:
+            fds.close(1)
+        else:
+            fds.install(saved, 1)
+    value = capture.getvalue().decode("utf-8", "surrogateescape")
+    capture.release()
+    base, _, sub = name.partition("[")
+    if sub:
+        sh.array_set(base, sh.arith_eval(sub.rstrip("]")), value)
+    else:
+        sh.set_var(name, value)
+    return status
+
+
+@builtin("kill")
+def kill(sh: Shell, argv: list[str]) -> int:
+    """``kill``: job specifications (``%1``) become process ids, then the utility runs."""
+    args = []
+    for arg in argv[1:]:
+        if arg.startswith("%"):
+            job = sh.jobs.by_spec(arg)
+            if job is None:
+                sh.errmsg(f"{arg}: no such job", "kill")
+                return 1
+            args.append(str(job.pid))
+        else:
+            args.append(arg)
+    status = run_applet(sh, [argv[0], *args])
+    if sh.proc.caught:
+        sh.run_pending_traps()
+    return status
