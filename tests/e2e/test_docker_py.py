@@ -121,16 +121,16 @@ def test_events_stream(client, name):
 
 def test_live_events_reach_a_listener(client, name):
     seen = []
+    stream = client.events(decode=True, filters={"type": "container", "container": name})  # subscribed on return
 
     def listen():
-        for event in client.events(decode=True, filters={"type": "container", "container": name}):
+        for event in stream:
             seen.append(event["Action"])
             if event["Action"] == "destroy":
                 return
 
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
-    time.sleep(0.3)
     client.containers.run("alpine", ["true"], name=name, remove=True)
     listener.join(10)
     assert "start" in seen and "destroy" in seen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
+import shutil
 import time
 from pathlib import Path
 
@@ -48,6 +48,8 @@ class MemoryBackend:
 
     @hookimpl
     def sockerless_backend_recover(self, containers: list[ContainerRecord]) -> list[ContainerRecord]:
+        for leftover in self.root.glob(".trash-*"):  # removals a crash interrupted
+            self.loop.run_in_executor(None, shutil.rmtree, leftover, True)
         return []  # sandbox processes are threads of the daemon: none survive it
 
     @hookimpl
@@ -75,7 +77,9 @@ class MemoryBackend:
     @hookimpl
     async def sockerless_container_remove(self, container: ContainerRecord) -> None:
         mc = self._containers.pop(container.id, None) or MemoryContainer(container.id, self.root / container.id)
-        await asyncio.to_thread(mc.destroy)
+        leftover = mc.destroy()
+        if leftover is not None:
+            self.loop.run_in_executor(None, shutil.rmtree, leftover, True)
 
     @hookimpl
     def sockerless_container_pause(self, container: ContainerRecord) -> None:
@@ -130,14 +134,3 @@ class MemoryBackend:
             if mc.kernel is not None:
                 mc.kernel.signal_all(9)
 
-
-def data_size(path: str) -> int:
-    """Bytes used below ``path`` (for ``size=1`` listings)."""
-    total = 0
-    for dirpath, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
-    return total

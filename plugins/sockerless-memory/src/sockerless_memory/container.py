@@ -14,6 +14,7 @@ from sockerless.engine.records import ContainerRecord
 from sockerless.engine.stdio import ProcessIO
 from sockerless.plugins.backend import ExitResult, StartError
 
+from .copying import copy_tree, discard_tree
 from .sandbox.exec import DEFAULT_PATH, ExecError, execute, preflight
 from .sandbox.files import NullFile, OpenFile, StreamInput, StreamOutput
 from .sandbox.fs import FileSystem, Mount
@@ -87,12 +88,12 @@ class MemoryContainer:
         """Build the root filesystem from image layers, lowest first (runs on a thread)."""
         self.rootfs.mkdir(parents=True, exist_ok=True)
         for layer in layers:
-            shutil.copytree(layer, self.rootfs, symlinks=True, dirs_exist_ok=True)
+            copy_tree(layer, self.rootfs)
 
-    def destroy(self) -> None:
-        """Delete everything (runs on a thread)."""
+    def destroy(self) -> Path | None:
+        """Take the container's files out of the namespace; returns what is left to delete."""
         self._release_fs()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        return discard_tree(self.directory)
 
     # -- running ---------------------------------------------------------------------------
     def start(self, record: ContainerRecord, io: ProcessIO, loop: asyncio.AbstractEventLoop,

@@ -1,0 +1,1 @@
+"""Helpers of the Sockerless benchmark harness (``bench/run.py``)."""
