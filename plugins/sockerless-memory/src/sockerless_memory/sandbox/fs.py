@@ -24,6 +24,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 MAX_SYMLINKS = 40
+
+
+def _daemon_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# The host applies the daemon's umask on top of the container process's; modes the
+# sandbox asked for are restored with an explicit chmod when the two differ.
+DAEMON_UMASK = _daemon_umask()
 _PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
@@ -333,7 +344,10 @@ class FileSystem:
             if not flags & os.O_CREAT:
                 raise _err(errno.ENOENT, path) from None
             try:
-                return os.open(res.name, flags | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=res.dir_fd)
+                fd = os.open(res.name, flags | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=res.dir_fd)
+                if mode & DAEMON_UMASK:
+                    os.fchmod(fd, mode & 0o7777)
+                return fd
             except FileExistsError:
                 if flags & os.O_EXCL:
                     raise
@@ -381,6 +395,13 @@ class FileSystem:
             if res.readonly:
                 raise _err(errno.EROFS, path)
             os.mkdir(res.name, mode, dir_fd=res.dir_fd)
+            if mode & DAEMON_UMASK:
+                # by descriptor, never by name: the new entry may already have been swapped
+                dfd = os.open(res.name, _PATH_FLAGS | os.O_DIRECTORY, dir_fd=res.dir_fd)
+                try:
+                    os.chmod(f"/proc/self/fd/{dfd}", mode & 0o7777)
+                finally:
+                    os.close(dfd)
         finally:
             os.close(res.dir_fd)
 

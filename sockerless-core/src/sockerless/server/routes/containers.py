@@ -178,7 +178,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         want_out, want_err = qbool(request, "stdout"), qbool(request, "stderr")
         if not (want_out or want_err):
             raise InvalidParameter("Bad parameters: you must choose at least one stream")
-        streams = {s for s, wanted in ((STDOUT, want_out), (STDERR, want_err)) if wanted}
+        selected = {s for s, wanted in ((STDOUT, want_out), (STDERR, want_err)) if wanted}
         tail_text = qstr(request, "tail", "all")
         if tail_text in ("", "all"):
             tail = -1
@@ -193,9 +193,11 @@ def routes(engine: Engine) -> list[DockerRoute]:
         tty = record.config.Tty
         if engine.backend.implements("sockerless_container_logs"):
             raise NotImplementedByBackend(engine.backend.name, "logs from its own log service through this release")
-        log_store = lifecycle.runtime(record).streams.log
-        queue = log_store.subscribe() if follow and (record.state.Running or record.state.Restarting) else None
-        records = log_store.select(streams=streams, since_ns=since, until_ns=until, tail=tail)
+        streams = lifecycle.runtime(record).streams
+        log_store = streams.log
+        # follow only while the run's streams are open: its end marker is still to come
+        queue = log_store.subscribe() if follow and streams.running else None
+        records = log_store.select(streams=selected, since_ns=since, until_ns=until, tail=tail)
 
         def encode(rec: LogRecord) -> bytes:
             data = rec.data
@@ -210,7 +212,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
                 if queue is None:
                     return
                 async for rec in log_store.follow(queue):
-                    if rec.stream not in streams or rec.time_ns < since:
+                    if rec.stream not in selected or rec.time_ns < since:
                         continue
                     if until and rec.time_ns > until:
                         return
