@@ -207,3 +207,48 @@ def test_pull_without_network_says_builtin_rootfs_is_used(docker):
     assert "using the built-in rootfs of the memory backend" in text
     assert "Status:" in text
     assert "busybox:1.36" in out(docker("images", "--format", "{{.Repository}}:{{.Tag}}"))
+
+
+def test_pause_freezes_and_unpause_resumes(docker, name):
+    docker("run", "-d", "--name", name, "alpine", "sh", "-c",
+           "while true; do echo tick >> /tmp/ticks; sleep 0.05; done", check=True)
+    try:
+        time.sleep(0.5)
+        assert docker("pause", name).returncode == 0
+        assert out(docker("inspect", "-f", "{{.State.Status}}", name)).strip() == "paused"
+        assert "(Paused)" in out(docker("ps", "--filter", f"name={name}", "--format", "{{.Status}}"))
+        refused = docker("exec", name, "true")
+        assert refused.returncode != 0 and "paused" in refused.stderr.decode()
+        docker("unpause", name, check=True)
+        first = int(out(docker("exec", name, "sh", "-c", "wc -l < /tmp/ticks")).strip())
+        docker("pause", name, check=True)
+        time.sleep(0.6)
+        docker("unpause", name, check=True)
+        second = int(out(docker("exec", name, "sh", "-c", "wc -l < /tmp/ticks")).strip())
+        assert second - first <= 3  # nothing ran while paused (a tick or two around the edges)
+        time.sleep(0.5)
+        third = int(out(docker("exec", name, "sh", "-c", "wc -l < /tmp/ticks")).strip())
+        assert third > second + 3
+    finally:
+        docker("rm", "-f", name)
+
+
+def test_events_cli(docker, name):
+    since = str(int(time.time()) - 1)
+    docker("run", "--rm", "--name", name, "alpine", "true", check=True)
+    until = str(int(time.time()) + 1)
+    events = out(docker("events", "--since", since, "--until", until, "--filter", f"container={name}",
+                        "--format", "{{.Type}} {{.Action}}"))
+    actions = [line.split()[1] for line in events.splitlines()]
+    assert actions == ["create", "attach", "start", "die", "destroy"]
+
+
+def test_top_and_exec_user(docker, name):
+    docker("run", "-d", "--name", name, "alpine", "sh", "-c", "sleep 300", check=True)
+    try:
+        assert out(docker("exec", "-u", "nobody", name, "id", "-u")).strip() == "65534"
+        assert out(docker("exec", name, "id", "-un")).strip() == "root"
+        top = out(docker("top", name)).splitlines()
+        assert top[0].split()[:3] == ["UID", "PID", "PPID"]
+    finally:
+        docker("rm", "-f", name)

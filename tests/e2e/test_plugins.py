@@ -38,6 +38,15 @@ def test_plugins_command_lists_installed_plugins(plugin_path):
     assert "hostproc" not in without.stdout
 
 
+def test_plugins_add_cli_commands(plugin_path):
+    result = subprocess.run([*sockerless_command(), "fixture", "hello", "world"], capture_output=True, text=True,
+                            env=_env(plugin_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello from the hostproc fixture, world\n"
+    helped = subprocess.run([*sockerless_command(), "--help"], capture_output=True, text=True, env=_env(plugin_path))
+    assert "fixture" in helped.stdout
+
+
 def test_container_runs_through_third_party_backend(plugin_path, tmp_path):
     d = Daemon(tmp_path / "hostproc", backend="hostproc", env={"PYTHONPATH": _env(plugin_path)["PYTHONPATH"]})
     d.start()

@@ -135,6 +135,9 @@ def routes(engine: Engine) -> list[DockerRoute]:
             raise Conflict(f"cannot resize container {record.id}: container is not running")
         await engine.backend.call_required("sockerless_container_resize", "resize", container=record,
                                            height=height, width=width)
+        attrs = container_mod.labels_of(record)
+        attrs.update(height=str(height), width=str(width))
+        engine.events.publish("container", "resize", record.id, attrs)
         return Response(status_code=200, media_type="text/plain")
 
     async def prune(request: Request) -> Response:
@@ -239,6 +242,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
             conn.close()
             return HijackedResponse()
         runtime.streams.attach(sink)
+        engine.events.publish("container", "attach", record.id, container_mod.labels_of(record))
         pump = None
         if want_stdin and record.config.OpenStdin:
             stdin = runtime.streams.stdin()
