@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """``http.client`` over a unix socket (for raw API checks)."""
-
-    def __init__(self, path: str, timeout: float = 30.0) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
+from sockerless.client import UnixHTTPConnection, ping
 
 
 def sockerless_command() -> list[str]:
@@ -79,14 +65,7 @@ class Daemon:
         raise RuntimeError(f"daemon did not answer within {timeout}s:\n{self.log_path.read_text()}")
 
     def ping(self) -> bool:
-        try:
-            conn = UnixHTTPConnection(self.socket_path, timeout=2)
-            conn.request("GET", "/_ping")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            return ok
-        except OSError:
-            return False
+        return ping(self.socket_path)
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

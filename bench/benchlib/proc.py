@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from sockerless import client
 
 
 class BenchError(RuntimeError):
@@ -54,31 +54,9 @@ def timed(cmd: Sequence[str], *, timeout: float, env: Mapping[str, str] | None =
     return time.perf_counter() - start
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """``http.client`` over a unix socket."""
-
-    def __init__(self, path: str, timeout: float = 5.0) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
-
-
 def ping(socket_path: Path) -> bool:
     """True when ``GET /_ping`` on the socket answers 200."""
-    try:
-        conn = UnixHTTPConnection(str(socket_path), timeout=2.0)
-        try:
-            conn.request("GET", "/_ping")
-            return conn.getresponse().status == 200
-        finally:
-            conn.close()
-    except (OSError, http.client.HTTPException):
-        return False
+    return client.ping(str(socket_path))
 
 
 def tail(path: Path, lines: int = 5) -> str:

@@ -9,9 +9,8 @@ import time
 
 import pytest
 import uvicorn
-from uvicorn.server import ServerState
-
 from sockerless.server.hijack import HIJACK_EXTENSION, HijackingProtocol
+from uvicorn.server import ServerState
 
 
 async def echo_app(scope, receive, send):

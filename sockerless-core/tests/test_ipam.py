@@ -1,5 +1,4 @@
 import pytest
-
 from sockerless.api.errors import Forbidden, InvalidParameter
 from sockerless.engine import ipam
 

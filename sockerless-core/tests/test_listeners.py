@@ -1,5 +1,4 @@
 import pytest
-
 from sockerless.server.listeners import ListenerError, TLSSettings, check_security, parse
 
 

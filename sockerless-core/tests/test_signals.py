@@ -1,5 +1,4 @@
 import pytest
-
 from sockerless import signals
 from sockerless.api.errors import InvalidParameter
 

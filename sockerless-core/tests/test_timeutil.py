@@ -1,5 +1,4 @@
 import pytest
-
 from sockerless.api.errors import InvalidParameter
 from sockerless.engine import timeutil
 

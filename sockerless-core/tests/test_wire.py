@@ -1,5 +1,4 @@
 import pytest
-
 from sockerless.api import wire
 from sockerless.api.errors import InvalidParameter
 from sockerless.api.models.containers import ContainerCreateRequest, normalize_create

@@ -25,8 +25,8 @@ class HealthConfig(msgspec.Struct, kw_only=True):
     StartInterval: int | UnsetType = UNSET
 
 
-class ContainerConfig(msgspec.Struct, kw_only=True):
-    """``Config`` of a container (also the body of ``POST /containers/create``)."""
+class BaseConfig(msgspec.Struct, kw_only=True):
+    """The fields an image config and a container config share (Docker's ``container.Config``)."""
 
     Hostname: str = ""
     Domainname: str = ""
@@ -46,13 +46,18 @@ class ContainerConfig(msgspec.Struct, kw_only=True):
     Volumes: dict[str, dict[str, Any]] | None = None
     WorkingDir: str = ""
     Entrypoint: list[str] | None = None
-    NetworkDisabled: bool | UnsetType = UNSET
-    MacAddress: str | UnsetType = UNSET
     OnBuild: list[str] | None = None
     Labels: dict[str, str] | None = None
     StopSignal: str | UnsetType = UNSET
-    StopTimeout: int | UnsetType = UNSET
     Shell: list[str] | UnsetType = UNSET
+
+
+class ContainerConfig(BaseConfig, kw_only=True):
+    """``Config`` of a container (also the body of ``POST /containers/create``)."""
+
+    NetworkDisabled: bool | UnsetType = UNSET
+    MacAddress: str | UnsetType = UNSET
+    StopTimeout: int | UnsetType = UNSET
 
 
 class LogConfig(msgspec.Struct, kw_only=True):

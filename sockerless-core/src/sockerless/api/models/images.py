@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from msgspec import UNSET, UnsetType
 
-from .containers import HealthConfig
+from .containers import BaseConfig
 
 
-class ImageConfig(msgspec.Struct, kw_only=True):
+class ImageConfig(BaseConfig, kw_only=True):
     """``Config`` of an image (the OCI image config, in Docker's naming)."""
-
-    Hostname: str = ""
-    Domainname: str = ""
-    User: str = ""
-    AttachStdin: bool = False
-    AttachStdout: bool = False
-    AttachStderr: bool = False
-    ExposedPorts: dict[str, dict[str, Any]] | UnsetType = UNSET
-    Tty: bool = False
-    OpenStdin: bool = False
-    StdinOnce: bool = False
-    Env: list[str] | None = None
-    Cmd: list[str] | None = None
-    Healthcheck: HealthConfig | UnsetType = UNSET
-    ArgsEscaped: bool | UnsetType = UNSET
-    Image: str = ""
-    Volumes: dict[str, dict[str, Any]] | None = None
-    WorkingDir: str = ""
-    Entrypoint: list[str] | None = None
-    OnBuild: list[str] | None = None
-    Labels: dict[str, str] | None = None
-    StopSignal: str | UnsetType = UNSET
-    Shell: list[str] | UnsetType = UNSET
 
 
 class RootFS(msgspec.Struct, kw_only=True):
