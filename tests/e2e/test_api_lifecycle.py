@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 
 JSON = {"Content-Type": "application/json"}
@@ -106,3 +107,40 @@ def test_user_network_endpoint_and_static_ip(daemon, name):
     daemon.request("DELETE", f"/containers/{cid}?force=1")
     assert daemon.request("DELETE", f"/networks/{net_id}")[0] == 204
     assert daemon.request("DELETE", "/networks/bridge")[0] == 403
+
+
+def _raw_upgrade(daemon, path: str, body: bytes = b"") -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(daemon.socket_path)
+    head = (f"POST {path} HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    sock.sendall(head + body)
+    sock.settimeout(10)
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        reply += sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 101 UPGRADED"), reply
+    return sock
+
+
+def test_dropped_connections_leave_the_daemon_and_container_fine(daemon, name):
+    cid = _create(daemon, name, {"Image": "alpine", "Cmd": ["sh", "-c", "while true; do echo tick; sleep 0.05; done"],
+                                 "OpenStdin": True})
+    daemon.request("POST", f"/containers/{cid}/start")
+    for _ in range(5):
+        sock = _raw_upgrade(daemon, f"/containers/{cid}/attach?stream=1&stdout=1&stdin=1")
+        assert sock.recv(4096)  # output flows
+        sock.close()  # drop it without a goodbye
+    _, _, body = daemon.request("POST", f"/containers/{cid}/exec", b'{"Cmd": ["sleep", "5"], "AttachStdout": true}', JSON)
+    sock = _raw_upgrade(daemon, f"/exec/{json.loads(body)['Id']}/start", b'{"Detach": false}')
+    sock.close()
+    follower = socket.socket(socket.AF_UNIX)
+    follower.connect(daemon.socket_path)
+    follower.sendall(f"GET /containers/{cid}/logs?stdout=1&follow=1&tail=1 HTTP/1.1\r\nHost: d\r\n\r\n".encode())
+    follower.settimeout(10)
+    assert follower.recv(4096).startswith(b"HTTP/1.1 200")
+    follower.close()  # a follower that goes away mid-stream
+    info = json.loads(daemon.request("GET", f"/containers/{cid}/json")[2])
+    assert info["State"]["Running"] is True
+    assert daemon.request("GET", "/_ping")[0] == 200
+    daemon.request("DELETE", f"/containers/{cid}?force=1")

@@ -12,7 +12,7 @@ from ..plugins.backend import Capability, RunningProcess, StartError
 from .containers import labels_of
 from .ids import new_id
 from .records import ContainerRecord
-from .stdio import InputStream, OutputStream, ProcessIO
+from .stdio import OutputStream, ProcessIO
 
 if TYPE_CHECKING:
     from .daemon import Engine
@@ -185,19 +185,18 @@ class ExecService:
         """Run a command for the daemon itself (health checks): (exit code, combined output)."""
         output = bytearray()
         loop = asyncio.get_running_loop()
+        closed = [asyncio.Event(), asyncio.Event()]
 
         def collect(chunks: list[tuple[int, bytes]]) -> None:
             for _, data in chunks:
                 if len(output) < 1 << 16:
                     output.extend(data)
 
-        stdout = OutputStream(loop, collect)
-        stderr = OutputStream(loop, collect)
-        instance = ExecInstance(id=new_id(), container_id=record.id,
-                                config=ExecCreateRequest(Cmd=argv, AttachStdout=True, AttachStderr=True))
+        stdout = OutputStream(loop, collect, closed[0].set)
+        stderr = OutputStream(loop, collect, closed[1].set)
         try:
             process = await self.engine.backend.call_required(
-                "sockerless_exec_start", "exec", container=record, exec_id=instance.id, argv=argv, env=[],
+                "sockerless_exec_start", "exec", container=record, exec_id=new_id(), argv=argv, env=[],
                 workdir="", user="", tty=False, privileged=False,
                 io=ProcessIO(stdin=None, stdout=stdout, stderr=stderr),
             )
@@ -212,10 +211,8 @@ class ExecService:
             if kill is not None:
                 kill()
             return -1, f"Health check exceeded timeout ({timeout:g}s)"
-        await asyncio.sleep(0)
+        try:  # the output streams end right after the process
+            await asyncio.wait_for(asyncio.gather(*(event.wait() for event in closed)), 2.0)
+        except TimeoutError:
+            pass
         return result.code, output.decode("utf-8", "replace")
-
-
-def exec_input_stream() -> InputStream:
-    """A stdin pipe for an exec."""
-    return InputStream()

@@ -239,7 +239,7 @@ class ImageService:
     # -- rendering -----------------------------------------------------------------------------------
     LIST_FILTERS = ("before", "dangling", "label", "reference", "since", "until")
 
-    def list(self, filters: Filters, *, all_images: bool = False) -> list[ImageRecord]:
+    def list(self, filters: Filters) -> list[ImageRecord]:
         """Images matching the ``docker images`` filters, newest first."""
         images = sorted(self.store.images, key=lambda i: i.Created, reverse=True)
         dangling = filters.bool_value("dangling")

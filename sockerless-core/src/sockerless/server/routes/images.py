@@ -48,7 +48,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         counts: dict[str, int] = {}
         for container in engine.store.containers:
             counts[container.image_id] = counts.get(container.image_id, 0) + 1
-        records = images.list(filters, all_images=qbool(request, "all"))
+        records = images.list(filters)
         return JSONResponse([image_summary(i, version, counts.get(i.Id, 0) if qbool(request, "shared-size") else -1)
                              for i in records])
 
