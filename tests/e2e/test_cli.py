@@ -252,3 +252,15 @@ def test_top_and_exec_user(docker, name):
         assert top[0].split()[:3] == ["UID", "PID", "PPID"]
     finally:
         docker("rm", "-f", name)
+
+
+def test_init_forwards_signals(docker, name):
+    docker("run", "-d", "--init", "--name", name, "alpine", "sleep", "300", check=True)
+    top = out(docker("top", name))
+    assert "docker-init -- sleep 300" in top and "sleep 300" in top
+    started = time.monotonic()
+    assert docker("stop", name).returncode == 0
+    assert time.monotonic() - started < 8  # forwarded SIGTERM, no 10 s timeout
+    assert out(docker("inspect", "-f", "{{.State.ExitCode}}", name)).strip() == "143"
+    docker("rm", name, check=True)
+    assert docker("run", "--rm", "--init", "alpine", "sh", "-c", "exit 5").returncode == 5

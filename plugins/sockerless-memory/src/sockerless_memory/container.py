@@ -15,6 +15,7 @@ from sockerless.engine.stdio import ProcessIO
 from sockerless.plugins.backend import ExitResult, StartError
 
 from .copying import copy_tree, discard_tree
+from .init import INIT_PATH, run_init
 from .sandbox.exec import DEFAULT_PATH, ExecError, execute, preflight
 from .sandbox.files import NullFile, OpenFile, StreamInput, StreamOutput
 from .sandbox.fs import FileSystem, Mount
@@ -130,8 +131,12 @@ class MemoryContainer:
             handle.exited(proc)
             on_init_exit()
 
-        proc = kernel.spawn(ProcessSpec(argv=argv, env=dict(env), cwd=cwd, creds=creds), stdio,
-                            lambda p: _run_program(p, argv), on_exit=exited)
+        if record.host_config.Init is True:
+            spec = ProcessSpec(argv=[INIT_PATH, "--", *argv], env=dict(env), cwd=cwd, creds=creds)
+            proc = kernel.spawn(spec, stdio, lambda p: run_init(p, argv, _run_program), on_exit=exited)
+        else:
+            spec = ProcessSpec(argv=argv, env=dict(env), cwd=cwd, creds=creds)
+            proc = kernel.spawn(spec, stdio, lambda p: _run_program(p, argv), on_exit=exited)
         handle.pid, handle.process = proc.pid, proc
         return handle
 
