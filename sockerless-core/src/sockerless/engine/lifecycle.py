@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..api.errors import Conflict, InvalidParameter, NotModified
+from ..api.errors import Conflict, InvalidParameter, NotModified, ServerError
 from ..plugins.backend import Capability, ExitResult, RunningProcess, StartError
 from ..signals import SIGKILL, SIGTERM
 from ..signals import parse_api as parse_signal
@@ -36,6 +36,7 @@ RESTART_BASE_DELAY = 0.1
 RESTART_MAX_DELAY = 60.0
 RESTART_RESET_AFTER = 10.0
 STREAM_DRAIN_TIMEOUT = 5.0
+KILL_TIMEOUT = 30.0
 CRASH_ERROR = "the sockerless daemon stopped while the container was running"
 
 
@@ -295,7 +296,9 @@ class Lifecycle:
             await self._signal(record, signum)
             if not await self._wait_exit(rt, wait):
                 await self._signal(record, SIGKILL)
-        await self._wait_exit(rt, None)
+        if not await self._wait_exit(rt, KILL_TIMEOUT):
+            raise ServerError(f"container {record.id} did not stop within {KILL_TIMEOUT:g}s of SIGKILL "
+                              f"({self.engine.backend.name} backend)")
         self._event(record, "stop")
 
     async def _unpause_for_stop(self, record: ContainerRecord) -> None:
@@ -404,7 +407,7 @@ class Lifecycle:
             record.manually_stopped = True
             if record.state.Running:
                 await self._signal(record, SIGKILL)
-                await self._wait_exit(rt, 30.0)
+                await self._wait_exit(rt, KILL_TIMEOUT)
             record.state.Restarting = False
         if record.state.Running:
             raise Conflict(f"could not kill container {record.id}: it is still running")
