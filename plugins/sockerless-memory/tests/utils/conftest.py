@@ -1,0 +1,42 @@
+"""Fixtures of the utility tests: a reference tree for busybox and the same tree inside a sandbox."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+# the helper module sits next to the tests (pytest runs with --import-mode=importlib)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sockerless_memory.sandbox.harness import Sandbox
+from util_support import BUSYBOX, populate
+
+
+@pytest.fixture(scope="session")
+def reference_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The fixture tree on the host, where busybox runs (read-only cases)."""
+    assert BUSYBOX, "the differential tests need busybox (Debian: apt-get install busybox-static)"
+    root = str(tmp_path_factory.mktemp("busybox-ref"))
+    populate(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_box() -> Iterator[Sandbox]:
+    """One sandbox with the fixture tree at /w (read-only cases)."""
+    with Sandbox() as box:
+        os.makedirs(os.path.join(box.root, "w"))
+        populate(os.path.join(box.root, "w"))
+        yield box
+
+
+@pytest.fixture
+def box() -> Iterator[Sandbox]:
+    """A fresh sandbox with the fixture tree at /w."""
+    with Sandbox() as sandbox:
+        os.makedirs(os.path.join(sandbox.root, "w"))
+        populate(os.path.join(sandbox.root, "w"))
+        yield sandbox
