@@ -17,11 +17,27 @@ from .sandbox.exec import MULTICALL_MAGIC
 
 MULTICALL_BODY = MULTICALL_MAGIC + b" sockerless memory sandbox multi-call binary\n"
 
-_USR_BIN = set(
-    ["[", "[[", "ar", "ascii", "awk", "basename", "bc", "bunzip2", "bzcat", "bzip2", "cal", "clear", "cmp", "crc32", "crontab", "cut", "dc", "diff", "dirname", "dos2unix", "du", "env", "expand", "expr", "factor", "fallocate", "find", "fold", "free", "groups", "head", "hexdump", "hostid", "id", "killall", "last", "less", "logger", "logname", "lzcat", "lzma", "md5sum", "mkfifo", "nc", "nl", "nohup", "nproc", "nslookup", "od", "passwd", "paste", "patch", "printf", "readlink", "realpath", "renice", "reset", "rsync", "seq", "setsid", "sha1sum", "sha256sum", "sha3sum", "sha512sum", "shred", "shuf", "sort", "split", "stat", "strings", "tac", "tail", "taskset", "tee", "test", "time", "timeout", "top", "tr", "truncate", "tsort", "tty", "unexpand", "uniq", "unix2dos", "unlink", "unxz", "unzip", "uptime", "uudecode", "uuencode", "w", "wc", "wget", "which", "who", "whoami", "xargs", "xxd", "xz", "xzcat", "yes", "install", "comm", "cksum", "sum", "getconf", "mkpasswd", "pgrep", "pkill", "pwdx", "flock", "dirname"]
-)
-_USR_SBIN = set(["chroot", "crond", "httpd", "nologin", "rdate"])
-_SBIN = set(["halt", "init", "ip", "ifconfig", "poweroff", "reboot", "route", "start-stop-daemon", "sysctl"])
+# Where busybox's own install table puts each applet (everything else goes to /bin), plus
+# the sandbox's applets that busybox does not have.
+_PLACES = {
+    "usr/bin": (
+        "[ [[ ar ascii awk basename bc blkdiscard bunzip2 bzcat bzip2 cal chvt clear cmp crc32 crontab cut dc "
+        "deallocvt diff dirname dos2unix du dumpleases env expand expr factor fallocate find fold free ftpget "
+        "ftpput groups head hexdump hostid id killall last less logger logname lsscsi lzcat lzma md5sum microcom "
+        "mkfifo mkpasswd nc nl nproc nsenter nslookup od openvt passwd paste patch printf realpath renice reset "
+        "seq setkeycodes setsid sha1sum sha256sum sha3sum sha512sum shred shuf sort strings tac tail taskset tee "
+        "telnet test tftp time timeout top tr traceroute truncate ts tty unexpand uniq unix2dos unlink unlzma "
+        "unshare unxz unzip uptime uudecode uuencode w wc wget which who whoami xargs xxd xz xzcat yes "
+        "cksum comm getconf install pgrep pkill printenv rsync sha224sum sha384sum split"
+    ),
+    "usr/sbin": "arping brctl chroot crond fsfreeze httpd loadfont nologin partprobe rdate telnetd udhcpd",
+    "sbin": (
+        "acpid adjtimex arp blockdev depmod fdisk findfs fstrim getty halt hwclock ifconfig ifdown ifup init "
+        "insmod ip ipneigh klogd logread losetup lsmod mdev mkswap modinfo modprobe nameif pivot_root poweroff "
+        "reboot rmmod route start-stop-daemon sulogin swapoff swapon switch_root sysctl syslogd udhcpc"
+    ),
+}
+_DIRECTORY_OF = {name: place for place, names in _PLACES.items() for name in names.split()}
 _ALWAYS = ("sh", "bash")
 
 ETC_FILES = {
@@ -56,13 +72,7 @@ DIRECTORIES = (
 
 def applet_directory(name: str) -> str:
     """Where Alpine keeps the link for applet ``name``."""
-    if name in _USR_BIN:
-        return "usr/bin"
-    if name in _USR_SBIN:
-        return "usr/sbin"
-    if name in _SBIN:
-        return "sbin"
-    return "bin"
+    return _DIRECTORY_OF.get(name, "bin")
 
 
 def build(root: str) -> None:
