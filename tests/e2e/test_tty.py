@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
+import struct
+import termios
 import time
 
 
 class Terminal:
     """Runs the Docker CLI on a pty, like a user at a terminal."""
 
-    def __init__(self, daemon, *args: str) -> None:
+    def __init__(self, daemon, *args: str, size: tuple[int, int] = (40, 120)) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: become the docker CLI
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
             os.environ["DOCKER_HOST"] = daemon.host
             os.environ["DOCKER_CONFIG"] = str(daemon.workdir / "docker-config")
             os.execvp("docker", ["docker", *args])
@@ -54,6 +58,8 @@ def test_interactive_shell(daemon):
     term.send(b"echo $((6*7)) && tty\r")
     text = term.read_until(b"/dev/pts")
     assert b"42\r\n" in text
+    term.send(b"stty size\r")
+    assert b"40 120\r\n" in term.read_until(b"40 120")
     term.send(b"exit 4\r")
     assert term.wait() == 4
 
@@ -84,9 +90,10 @@ def test_ctrl_c_interrupts_foreground_command(daemon):
 def test_exec_with_tty(daemon, name):
     daemon.docker("run", "-d", "--name", name, "alpine", "sleep", "300", check=True)
     try:
-        term = Terminal(daemon, "exec", "-it", name, "sh", "-c", "tty")
-        text = term.read_until(b"\n", 10)
+        term = Terminal(daemon, "exec", "-it", name, "sh", "-c", "tty; stty size")
         assert term.wait() == 0
-        assert b"/dev/pts" in text
+        lines = term.output.decode().split("\r\n")
+        assert lines[0].startswith("/dev/pts")
+        assert lines[1] == "40 120"  # the CLI's terminal size reached the container
     finally:
         daemon.docker("rm", "-f", name)

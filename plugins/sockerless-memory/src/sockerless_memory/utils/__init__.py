@@ -25,6 +25,7 @@ from . import (  # noqa: F401
     sed,
     sort,
     storage,
+    stty,
     sysinfo,
     testcmd,
     text,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
@@ -17,6 +18,11 @@ from ..responses import JSONResponse
 from ..routing import DockerRoute, api_version
 
 PRUNE_FILTERS = ("dangling", "label", "label!", "until")
+log = logging.getLogger(__name__)
+
+
+def _error_line(message: str) -> bytes:
+    return wire.encode({"errorDetail": {"message": message}, "error": message}) + b"\r\n"
 
 
 def routes(engine: Engine) -> list[DockerRoute]:
@@ -36,7 +42,10 @@ def routes(engine: Engine) -> list[DockerRoute]:
                 async for line in progress:
                     yield wire.encode(line) + b"\r\n"
             except DockerError as exc:
-                yield wire.encode({"errorDetail": {"message": exc.message}, "error": exc.message}) + b"\r\n"
+                yield _error_line(exc.message)
+            except Exception as exc:  # the stream has started: report in it, as Docker does
+                log.exception("pull of %s failed", name)
+                yield _error_line(f"pull failed: {type(exc).__name__}: {exc}")
 
         return StreamingResponse(body(), media_type="application/json")
 
