@@ -69,3 +69,18 @@ def test_second_daemon_on_same_data_root_is_refused(tmp_path):
         assert b"in use by another sockerless daemon" in result.stderr
     finally:
         first.stop()
+
+
+def test_clean_shutdown_records_exits(tmp_path):
+    d = Daemon(tmp_path / "clean").start()
+    try:
+        d.docker("pull", "alpine", check=True)
+        d.docker("run", "-d", "--name", "sleeper", "alpine", "sleep", "300", check=True)
+        d.stop()  # SIGTERM: a clean shutdown
+        d.start()
+        state = _inspect(d, "sleeper")["State"]
+        assert state["Status"] == "exited"
+        assert state["ExitCode"] == 137
+        assert state["Error"] == ""
+    finally:
+        d.stop()

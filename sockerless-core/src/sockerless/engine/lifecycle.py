@@ -37,6 +37,7 @@ RESTART_MAX_DELAY = 60.0
 RESTART_RESET_AFTER = 10.0
 STREAM_DRAIN_TIMEOUT = 5.0
 KILL_TIMEOUT = 30.0
+SHUTDOWN_TIMEOUT = 5.0
 CRASH_ERROR = "the sockerless daemon stopped while the container was running"
 
 
@@ -474,6 +475,18 @@ class Lifecycle:
         return policy == "on-failure" and record.state.ExitCode != 0
 
     async def shutdown(self) -> None:
-        """Clean shutdown: stop restart timers (containers keep running only as long as we do)."""
+        """Clean shutdown: containers end with the daemon, and their exits are recorded.
+
+        Restart policies still apply at the next start (``manually_stopped`` stays false).
+        """
         for rt in self._runtimes.values():
             self._cancel_restart(rt)
+        running = [r for r in self.engine.store.containers if r.state.Running and r.backend == self.engine.backend.name]
+        for record in running:
+            try:
+                await self.engine.backend.call("sockerless_container_kill", container=record, signal=SIGKILL)
+            except Exception:
+                log.exception("could not stop container %s at shutdown", record.short_id)
+        waits = [self._wait_exit(self.runtime(r), SHUTDOWN_TIMEOUT) for r in running]
+        if waits:
+            await asyncio.gather(*waits)
