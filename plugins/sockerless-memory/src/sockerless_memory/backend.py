@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 from pathlib import Path
@@ -38,8 +37,17 @@ class MemoryBackend:
     def _container(self, record: ContainerRecord) -> MemoryContainer:
         mc = self._containers.get(record.id)
         if mc is None:
-            mc = self._containers[record.id] = MemoryContainer(record.id, self.root / record.id)
+            mc = self._containers[record.id] = MemoryContainer(record.id, self.root / record.id, self._lowers(record))
         return mc
+
+    def _lowers(self, record: ContainerRecord) -> list[Path]:
+        """The container's image layer directories, top-most first (from its persisted state)."""
+        layer_path = self.context.layer_path
+        assert layer_path is not None
+        # image order, lowest first, as in the image's RootFS; absent for containers made
+        # before the union, whose rootfs is a full copy
+        layers = record.backend_state.get("layers") or []
+        return [Path(layer_path(layer)) for layer in reversed(layers)]
 
     @hookimpl
     def sockerless_backend_info(self) -> BackendInfo:
@@ -64,7 +72,9 @@ class MemoryBackend:
         missing = [str(p) for p in layers if not p.is_dir()]
         if missing:
             raise InvalidParameter(f"image {image.Id[:19]} is missing layer data ({missing[0]}); pull it again")
-        await asyncio.to_thread(self._container(container).materialize, layers)
+        container.backend_state["layers"] = list(image.Layers)
+        self._containers.pop(container.id, None)
+        self._container(container).materialize()  # an empty upper directory: cheap enough for the loop
 
     @hookimpl
     def sockerless_container_start(self, container: ContainerRecord, io: ProcessIO) -> SandboxProcess:

@@ -14,7 +14,7 @@ from sockerless.engine.records import ContainerRecord
 from sockerless.engine.stdio import ProcessIO
 from sockerless.plugins.backend import ExitResult, StartError
 
-from .copying import copy_tree, discard_tree
+from .copying import discard_tree
 from .init import INIT_PATH, run_init
 from .sandbox.exec import DEFAULT_PATH, ExecError, execute, preflight
 from .sandbox.files import NullFile, OpenFile, StreamInput, StreamOutput
@@ -25,6 +25,7 @@ from .sandbox.signals import SIGKILL
 from .tty import Terminal
 
 FS_RELEASE_TIMEOUT = 5.0
+ROOT_MODE = 0o755  # the container's "/" is its upper directory (as with overlayfs)
 
 
 class SandboxProcess:
@@ -69,12 +70,19 @@ def _run_program(proc: Process, argv: list[str]) -> int:
 
 
 class MemoryContainer:
-    """Files and live state of one container."""
+    """Files and live state of one container.
 
-    def __init__(self, record_id: str, directory: Path) -> None:
+    Its root filesystem is a copy-on-write union: ``rootfs`` is the container's own upper
+    directory, over the image's layer directories (``lowers``, top-most first), which are
+    shared by every container of the image and never written. A container created before
+    the union existed has no lowers: its ``rootfs`` is a full copy and is used alone.
+    """
+
+    def __init__(self, record_id: str, directory: Path, lowers: list[Path] | None = None) -> None:
         self.id = record_id
         self.directory = directory
         self.rootfs = directory / "rootfs"
+        self.lowers: list[Path] = list(lowers or [])
         self.kernel: Kernel | None = None
         self.fs: FileSystem | None = None
         self.terminal: Terminal | None = None
@@ -85,11 +93,17 @@ class MemoryContainer:
         self._lock = threading.Lock()
 
     # -- creation --------------------------------------------------------------------------
-    def materialize(self, layers: list[Path]) -> None:
-        """Build the root filesystem from image layers, lowest first (runs on a thread)."""
+    def materialize(self) -> None:
+        """Create the container's empty upper directory: nothing of the image is copied."""
         self.rootfs.mkdir(parents=True, exist_ok=True)
-        for layer in layers:
-            copy_tree(layer, self.rootfs)
+        os.chmod(self.rootfs, ROOT_MODE)
+
+    def _jail(self, mounts: list[Mount] | None = None) -> FileSystem:
+        missing = [str(p) for p in self.lowers if not p.is_dir()]
+        if missing:
+            raise StartError(f"the image layer data of this container is missing ({missing[0]}): "
+                             "its image was removed; create the container again", 126)
+        return FileSystem(str(self.rootfs), mounts or (), lowers=[str(p) for p in self.lowers])
 
     def destroy(self) -> Path | None:
         """Take the container's files out of the namespace; returns what is left to delete."""
@@ -101,7 +115,7 @@ class MemoryContainer:
               on_init_exit: Callable[[], None]) -> SandboxProcess:
         """Start pid 1 of a new run."""
         self._release_fs()
-        fs = FileSystem(str(self.rootfs), self._mounts(record))
+        fs = self._jail(self._mounts(record))
         config = record.config
         kernel = Kernel(fs, hostname=config.Hostname or record.short_id)
         try:
@@ -233,7 +247,7 @@ class MemoryContainer:
         for mount in record.mounts:
             if mount.Type in ("bind", "volume") and mount.Source:
                 mounts.append(Mount(target=mount.Destination, source=mount.Source, readonly=not mount.RW))
-        _ensure_mount_points(self.rootfs, [m.target for m in mounts])
+        _ensure_mount_points(self._jail(), [m.target for m in mounts])
         return mounts
 
     def _release_fs(self) -> None:
@@ -277,11 +291,11 @@ def _write_identity(fs: FileSystem, record: ContainerRecord) -> None:
     fs.write_bytes("/etc/hosts", ("\n".join(lines) + "\n").encode())
 
 
-def _ensure_mount_points(rootfs: Path, targets: list[str]) -> None:
-    """Create mount point directories inside the rootfs (through a jail of the bare rootfs)."""
+def _ensure_mount_points(jail: FileSystem, targets: list[str]) -> None:
+    """Create mount point directories inside the rootfs (through ``jail``, a jail without mounts; closed here)."""
     if not targets:
+        jail.close()
         return
-    jail = FileSystem(str(rootfs))
     try:
         for target in targets:
             try:

@@ -13,15 +13,44 @@ Bind mounts and volumes are entries of the mount table: when resolution reaches 
 point it continues in the mounted host directory, so a mount appears at its mount point
 and nowhere else. Device nodes, sockets and FIFOs found inside the root are refused: a
 tar entry or a host bind can never open a host device.
+
+The root may be a copy-on-write union, as with overlayfs: the container's writable
+upper directory over read-only image layers (the lowers). A name in the upper directory
+wins; otherwise the merged lowers answer, from an in-memory cache shared by every
+container of the image (:mod:`.layers`, with the OCI whiteouts of the layers applied).
+Changes stay in the upper directory, with OCI whiteout files (``.wh.NAME``, opaque
+``.wh..wh..opq``) for deletions; those names are reserved and invisible to the sandbox.
+Modifying a lower object first copies it up (:mod:`.union`), through descriptors of the
+upper root like everything else. Lower layers are only ever read, through descriptors
+walked from their root without following links: no operation can write them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat as stat_mod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+
+from . import copyup, layers, union
+from .layers import OPAQUE, WHITEOUT, LayerStack, Leaf, View
+from .resolution import (
+    PATH_FLAGS,
+    Dir,
+    EntryList,
+    Found,
+    MountPoint,
+    Resolved,
+    ScanDir,
+    check_open,
+    components,
+    err,
+    join,
+    writes,
+)
+from .union import UnionEntry
 
 MAX_SYMLINKS = 40
 
@@ -35,12 +64,7 @@ def _daemon_umask() -> int:
 # The host applies the daemon's umask on top of the container process's; modes the
 # sandbox asked for are restored with an explicit chmod when the two differ.
 DAEMON_UMASK = _daemon_umask()
-_PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-
-
-def _err(code: int, path: str) -> OSError:
-    return OSError(code, os.strerror(code), path)
 
 
 def normpath(path: str, cwd: str = "/") -> str:
@@ -68,53 +92,26 @@ class Mount:
     readonly: bool = False
 
 
-class _Dir:
-    """A directory on the resolution stack: an O_PATH fd, its container path, its mount."""
+class FileSystem:
+    """A container's file namespace: its root directory, its lower layers, its mount table.
 
-    __slots__ = ("fd", "mount", "owned", "path")
-
-    def __init__(self, fd: int, path: str, mount: _MountPoint, owned: bool) -> None:
-        self.fd = fd
-        self.path = path
-        self.mount = mount
-        self.owned = owned
-
-
-class _MountPoint:
-    __slots__ = ("fd", "readonly", "target")
-
-    def __init__(self, target: str, fd: int, readonly: bool) -> None:
-        self.target = target
-        self.fd = fd
-        self.readonly = readonly
-
-
-@dataclass
-class Resolved:
-    """Result of resolving a path: the parent directory fd and the final name in it.
-
-    ``name`` is ``None`` when the path denotes a directory that is itself on the stack
-    (the root, a mount point, or a path ending in ``..``/``.``); then ``dir_fd`` is that
-    directory.
+    ``root`` is the container's root directory; with ``lowers`` (read-only layer
+    directories, top-most first) it is the writable upper directory of a copy-on-write
+    union over them. Without lowers the root is a plain directory.
     """
 
-    dir_fd: int
-    name: str | None
-    path: str
-    readonly: bool
-    mount_target: str
-    is_mount_point: bool
-
-
-class FileSystem:
-    """A container's file namespace: its root directory plus its mount table."""
-
-    def __init__(self, root: str, mounts: Sequence[Mount] = ()) -> None:
+    def __init__(self, root: str, mounts: Sequence[Mount] = (), lowers: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.root = os.path.abspath(root)
-        self._root = _MountPoint("/", os.open(self.root, _PATH_FLAGS | os.O_DIRECTORY), False)
-        self._mounts: dict[str, _MountPoint] = {}
+        self._stack: LayerStack | None = layers.open_stack([os.fspath(p) for p in lowers]) if lowers else None
+        self._root = MountPoint("/", os.open(self.root, PATH_FLAGS | os.O_DIRECTORY), False)
+        self._mounts: dict[str, MountPoint] = {}
         for mount in mounts:
             self.add_mount(mount)
+
+    @property
+    def lowers(self) -> list[str]:
+        """The lower layer directories, top-most first (empty without a union)."""
+        return [tree.path for tree in self._stack.trees] if self._stack is not None else []
 
     # -- mount table -------------------------------------------------------------------
     def add_mount(self, mount: Mount) -> None:
@@ -124,7 +121,7 @@ class FileSystem:
         old = self._mounts.pop(target, None)
         if old is not None:
             os.close(old.fd)
-        self._mounts[target] = _MountPoint(target, fd, mount.readonly)
+        self._mounts[target] = MountPoint(target, fd, mount.readonly)
 
     @property
     def mount_targets(self) -> list[str]:
@@ -139,17 +136,9 @@ class FileSystem:
         if self._root.fd >= 0:
             os.close(self._root.fd)
             self._root.fd = -1
+        self._stack = None
 
     # -- resolution --------------------------------------------------------------------
-    def _push_mount_or_child(self, stack: list[_Dir], name: str) -> tuple[int, bool]:
-        """Open ``name`` inside the top of ``stack``; returns (fd, is_mount_point)."""
-        top = stack[-1]
-        path = (top.path.rstrip("/") + "/" + name) if top.path != "/" else "/" + name
-        mount = self._mounts.get(path)
-        if mount is not None:
-            return os.dup(mount.fd), True
-        return os.open(name, _PATH_FLAGS, dir_fd=top.fd), False
-
     def resolve(self, path: str, cwd: str = "/", *, follow: bool = True) -> Resolved:
         """Resolve ``path`` inside the jail.
 
@@ -158,17 +147,54 @@ class FileSystem:
         component need not exist.
         """
         if not path:
-            raise _err(errno.ENOENT, path)
-        stack = [_Dir(self._root.fd, "/", self._root, False)]
+            raise err(errno.ENOENT, path)
+        if self._root.fd < 0:
+            raise err(errno.EBADF, path)
+        stack = self._stack
+        root = Dir(self._root.fd, "/", self._root, False, stack.root if stack else None, stack is not None)
+        dirs = [root]
         try:
-            return self._walk(stack, path, cwd, follow)
+            return self._walk(dirs, path, cwd, follow)
         finally:
-            for entry in stack:
-                if entry.owned:
+            for entry in dirs:
+                if entry.owned and entry.fd >= 0:
                     os.close(entry.fd)
 
-    def _walk(self, stack: list[_Dir], path: str, cwd: str, follow: bool) -> Resolved:
-        pending = _components(path if path.startswith("/") else cwd.rstrip("/") + "/" + path)
+    def _lookup(self, top: Dir, name: str) -> tuple[int, os.stat_result | None, View | Leaf | None]:
+        """What ``name`` is in ``top``: (upper O_PATH fd, its stat, None), (-1, None, lower) or nothing."""
+        if top.union and union.is_reserved(name):
+            return -1, None, None  # whiteouts and markers never exist for the sandbox
+        if top.fd >= 0:
+            try:
+                fd = os.open(name, PATH_FLAGS, dir_fd=top.fd)
+            except FileNotFoundError:
+                pass
+            else:
+                try:
+                    return fd, os.fstat(fd), None
+                except BaseException:
+                    os.close(fd)
+                    raise
+        return -1, None, self._visible_lower(top, name) if top.union else None
+
+    def _visible_lower(self, top: Dir, name: str) -> View | Leaf | None:
+        """The lower ``name`` below ``top`` unless the upper directory whites it out."""
+        low = top.lowers()
+        if low is None:
+            return None
+        found = low.child(name)
+        if found is None or (top.fd >= 0 and union.has_whiteout(top.fd, name)):
+            return None
+        return found
+
+    @staticmethod
+    def _lower_child(top: Dir, name: str) -> View | Leaf | None:
+        """The lower ``name`` below ``top``, whiteouts aside (what an upper entry there covers)."""
+        low = top.lowers()
+        return low.child(name) if low is not None else None
+
+    def _walk(self, stack: list[Dir], path: str, cwd: str, follow: bool) -> Resolved:
+        pending = components(path if path.startswith("/") else cwd.rstrip("/") + "/" + path)
         pending.reverse()  # used as a stack: next component at the end
         links = 0
         while pending:
@@ -176,92 +202,135 @@ class FileSystem:
             if name == "..":
                 if len(stack) > 1:
                     entry = stack.pop()
-                    if entry.owned:
+                    if entry.owned and entry.fd >= 0:
                         os.close(entry.fd)
                 continue
             last = not pending
             top = stack[-1]
-            try:
-                fd, at_mount = self._push_mount_or_child(stack, name)
-            except FileNotFoundError:
-                if last:
-                    return self._resolved(stack, name)
-                raise _err(errno.ENOENT, path) from None
-            try:
-                st = os.fstat(fd)
-            except OSError:
-                os.close(fd)
-                raise
-            if stat_mod.S_ISLNK(st.st_mode) and (follow or not last):
-                os.close(fd)
+            child_path = join(top.path, name)
+            mount = self._mounts.get(child_path)
+            if mount is not None:
+                fd, lower = os.dup(mount.fd), None
+                try:
+                    st: os.stat_result | None = os.fstat(fd)
+                except OSError:
+                    os.close(fd)
+                    raise
+            else:
+                fd, st, lower = self._lookup(top, name)
+                if fd < 0 and lower is None:
+                    if last:
+                        return self._resolved(stack, name, looked=True)
+                    raise err(errno.ENOENT, path)
+            if st is not None:
+                is_link, is_dir = stat_mod.S_ISLNK(st.st_mode), stat_mod.S_ISDIR(st.st_mode)
+            else:
+                is_link, is_dir = isinstance(lower, Leaf) and lower.target is not None, isinstance(lower, View)
+            if is_link and (follow or not last):
+                if fd >= 0:
+                    os.close(fd)
+                    target = os.readlink(name, dir_fd=top.fd)
+                else:
+                    assert isinstance(lower, Leaf) and lower.target is not None
+                    target = lower.target
                 links += 1
                 if links > MAX_SYMLINKS:
-                    raise _err(errno.ELOOP, path)
-                target = os.readlink(name, dir_fd=top.fd)
+                    raise err(errno.ELOOP, path)
                 if target.startswith("/"):
                     while len(stack) > 1:
                         entry = stack.pop()
-                        if entry.owned:
+                        if entry.owned and entry.fd >= 0:
                             os.close(entry.fd)
-                parts = _components(target)
+                parts = components(target)
                 pending.extend(reversed(parts))
                 if not parts and last:
                     return self._resolved(stack, None)
                 continue
             if last:
-                if at_mount:
-                    child_path = _join(top.path, name)
-                    stack.append(_Dir(fd, child_path, self._mounts[child_path], True))
+                if mount is not None:
+                    stack.append(Dir(fd, child_path, mount, True))
                     return self._resolved(stack, None, mount_point=True)
-                os.close(fd)
-                return self._resolved(stack, name)
-            if not stat_mod.S_ISDIR(st.st_mode):
-                os.close(fd)
-                raise _err(errno.ENOTDIR, path)
-            child_path = _join(top.path, name)
-            mount = self._mounts[child_path] if at_mount else top.mount
-            stack.append(_Dir(fd, child_path, mount, True))
+                res = self._resolved(stack, name, looked=True)
+                res.fd, res.st, res.lower = fd, st, lower
+                return res
+            if not is_dir:
+                if fd >= 0:
+                    os.close(fd)
+                raise err(errno.ENOTDIR, path)
+            if mount is not None:
+                stack.append(Dir(fd, child_path, mount, True))
+            elif fd >= 0:
+                below = self._lower_child(top, name) if top.union else None
+                stack.append(Dir(fd, child_path, top.mount, True, below if isinstance(below, View) else None,
+                                  top.union))
+            else:
+                assert isinstance(lower, View)
+                stack.append(Dir(-1, child_path, top.mount, False, lower, True))
         return self._resolved(stack, None, mount_point=stack[-1].mount.target == stack[-1].path)
 
-    def _resolved(self, stack: list[_Dir], name: str | None, *, mount_point: bool = False) -> Resolved:
+    def _resolved(self, stack: list[Dir], name: str | None, *, mount_point: bool = False,
+                  looked: bool = False) -> Resolved:
         top = stack[-1]
-        fd = os.dup(top.fd)
-        path = _join(top.path, name) if name is not None else top.path
-        return Resolved(fd, name, path, top.mount.readonly, top.mount.target, mount_point)
+        path = join(top.path, name) if name is not None else top.path
+        res = Resolved(top.copy(), name, path, mount_point)
+        res.looked = looked
+        return res
 
-    def _open_path(self, path: str, cwd: str, follow: bool) -> tuple[int, Resolved]:
-        """An O_PATH fd of the object itself (which must exist) plus its resolution."""
-        res = self.resolve(path, cwd, follow=follow)
-        try:
-            if res.name is None:
-                return os.dup(res.dir_fd), res
-            return os.open(res.name, _PATH_FLAGS, dir_fd=res.dir_fd), res
-        except BaseException:
-            os.close(res.dir_fd)
-            raise
+    def _find(self, res: Resolved, *, fresh: bool = False) -> Found | None:
+        """The object a resolution names, or None when it does not exist.
+
+        What the walk found is used (and the descriptor taken from the resolution) unless
+        ``fresh`` asks for a new lookup, as operations that act on the name do.
+        """
+        if res.looked and not fresh:
+            res.looked = False
+            if res.fd >= 0:
+                assert res.st is not None
+                found = Found(res.fd, res.st)
+                res.fd = -1
+                return found
+            return Found(-1, res.lower.st, res.lower) if res.lower is not None else None
+        top = res.dir
+        if res.name is None:
+            if top.fd < 0:
+                assert top.lower is not None
+                return Found(-1, top.lower.st, top.lower)
+            fd = os.dup(top.fd)
+            try:
+                return Found(fd, os.fstat(fd))
+            except BaseException:
+                os.close(fd)
+                raise
+        fd, st, lower = self._lookup(top, res.name)
+        if fd >= 0:
+            assert st is not None
+            return Found(fd, st)
+        return Found(-1, lower.st, lower) if lower is not None else None
+
+    def _existing(self, res: Resolved, path: str, *, fresh: bool = False) -> Found:
+        found = self._find(res, fresh=fresh)
+        if found is None:
+            raise err(errno.ENOENT, path)
+        return found
 
     # -- queries -----------------------------------------------------------------------
     def realpath(self, path: str, cwd: str = "/") -> str:
         """The canonical container path of an existing object (``readlink -f``)."""
-        fd, res = self._open_path(path, cwd, True)
-        os.close(fd)
-        os.close(res.dir_fd)
-        return res.path
+        with self.resolve(path, cwd, follow=True) as res:
+            self._existing(res, path).close()
+            return res.path
 
     def resolve_path(self, path: str, cwd: str = "/") -> str:
         """The canonical container path; the final component need not exist."""
-        res = self.resolve(path, cwd, follow=True)
-        os.close(res.dir_fd)
-        return res.path
+        with self.resolve(path, cwd, follow=True) as res:
+            return res.path
 
     def stat(self, path: str, cwd: str = "/", *, follow: bool = True) -> os.stat_result:
         """``stat``/``lstat`` of a container path."""
-        fd, res = self._open_path(path, cwd, follow)
-        try:
-            return os.fstat(fd)
-        finally:
-            os.close(fd)
-            os.close(res.dir_fd)
+        with self.resolve(path, cwd, follow=follow) as res:
+            found = self._existing(res, path)
+            found.close()
+            return found.st
 
     def lstat(self, path: str, cwd: str = "/") -> os.stat_result:
         """``lstat`` of a container path."""
@@ -296,201 +365,452 @@ class FileSystem:
 
     def readlink(self, path: str, cwd: str = "/") -> str:
         """The target text of a symlink."""
-        res = self.resolve(path, cwd, follow=False)
-        try:
-            if res.name is None:
-                raise _err(errno.EINVAL, path)
-            return os.readlink(res.name, dir_fd=res.dir_fd)
-        finally:
-            os.close(res.dir_fd)
+        with self.resolve(path, cwd, follow=False) as res:
+            top, name = res.dir, res.name
+            if name is None:
+                raise err(errno.EINVAL, path)
+            if top.union and union.is_reserved(name):
+                raise err(errno.ENOENT, path)
+            if top.fd >= 0:
+                try:
+                    return os.readlink(name, dir_fd=top.fd)
+                except FileNotFoundError:
+                    if not top.union:
+                        raise
+            lower = self._visible_lower(top, name) if top.union else None
+            if lower is None:
+                raise err(errno.ENOENT, path)
+            if not isinstance(lower, Leaf) or lower.target is None:
+                raise err(errno.EINVAL, path)
+            return lower.target
 
     def listdir(self, path: str, cwd: str = "/") -> list[str]:
         """Names in a directory (without ``.`` and ``..``), unsorted."""
         with self.scandir(path, cwd) as entries:
             return [entry.name for entry in entries]
 
-    def scandir(self, path: str, cwd: str = "/") -> _ScanDir:
-        """Iterate ``os.DirEntry`` objects of a directory (use as a context manager)."""
+    def scandir(self, path: str, cwd: str = "/") -> ScanDir | EntryList:
+        """Iterate the entries (``os.DirEntry``-like) of a directory (use as a context manager)."""
+        if self._stack is not None:
+            with self.resolve(path, cwd, follow=True) as res:
+                if res.dir.union:
+                    found = self._existing(res, path)
+                    try:
+                        if not stat_mod.S_ISDIR(found.st.st_mode):
+                            raise err(errno.ENOTDIR, path)
+                        return EntryList(self._merged_entries(res, found))
+                    finally:
+                        found.close()
         fd = self.open(path, os.O_RDONLY | os.O_DIRECTORY, cwd=cwd)
-        return _ScanDir(fd)
+        return ScanDir(fd)
+
+    def _stat_entry(self, path: str, follow: bool) -> os.stat_result:
+        return self.stat(path, follow=follow)
+
+    def _merged_entries(self, res: Resolved, found: Found) -> list[UnionEntry]:
+        """The merged listing of an existing union directory: upper names, then lower ones."""
+        entries: list[UnionEntry] = []
+        taken: set[str] = set()  # upper names and whiteouts: lower entries of these do not show
+        lower: View | Leaf | None
+        if found.fd >= 0:
+            opaque = False
+            fd = self._reopen(found.fd, os.O_RDONLY | os.O_DIRECTORY, res.path, found.st)
+            try:
+                with os.scandir(fd) as it:
+                    for entry in it:
+                        name = entry.name
+                        if union.is_reserved(name):
+                            if name == OPAQUE:
+                                opaque = True
+                            else:
+                                taken.add(name[len(WHITEOUT):])
+                            continue
+                        taken.add(name)
+                        entries.append(UnionEntry.from_dir_entry(entry, join(res.path, name), self._stat_entry))
+            finally:
+                os.close(fd)
+            lower = None if opaque else self._covered(res)
+        else:
+            lower = found.lower
+        if isinstance(lower, View):
+            for name, child in lower.children().items():
+                if name not in taken:
+                    entries.append(UnionEntry(name, join(res.path, name), self._stat_entry, st=child.st))
+        return entries
+
+    def _covered(self, res: Resolved) -> View | Leaf | None:
+        """The lower object at the resolved path, whiteouts and the object's own markers aside."""
+        if res.name is None:
+            return res.dir.lower
+        return self._lower_child(res.dir, res.name)
+
+    def _merges(self, res: Resolved, found: Found) -> bool:
+        """True for a directory whose content comes (in part) from the lower layers."""
+        if found.fd < 0:
+            return isinstance(found.lower, View)
+        return isinstance(self._covered(res), View) and not union.is_opaque(found.fd)
 
     # -- opening -----------------------------------------------------------------------
     def open(self, path: str, flags: int, mode: int = 0o666, *, cwd: str = "/") -> int:
         """Open a container path and return a host file descriptor (close-on-exec).
 
         ``O_NOFOLLOW`` in ``flags`` refuses a final symlink as ``open(2)`` does. Creating a
-        file through a dangling symlink creates the link's target inside the jail.
+        file through a dangling symlink creates the link's target inside the jail. Opening
+        a lower-layer file for writing copies it up first.
         """
         follow = not flags & os.O_NOFOLLOW
         flags &= ~os.O_NOFOLLOW
         for _ in range(MAX_SYMLINKS):
-            res = self.resolve(path, cwd, follow=follow)
-            try:
+            with self.resolve(path, cwd, follow=follow) as res:
                 if flags & _WRITE_FLAGS and res.readonly:
-                    raise _err(errno.EROFS, path)
+                    raise err(errno.EROFS, path)
                 fd = self._open_resolved(res, path, flags, mode, follow)
-            finally:
-                os.close(res.dir_fd)
             if fd is not None:
                 return fd
-        raise _err(errno.ELOOP, path)
+        raise err(errno.ELOOP, path)
 
     def _open_resolved(self, res: Resolved, path: str, flags: int, mode: int, follow: bool) -> int | None:
-        if res.name is None:
-            return self._reopen(res.dir_fd, flags, path)
-        try:
-            pfd = os.open(res.name, _PATH_FLAGS, dir_fd=res.dir_fd)
-        except FileNotFoundError:
+        top, name = res.dir, res.name
+        if name is None:
+            if top.fd < 0:
+                assert top.lower is not None
+                return self._open_lower(top.lower, flags, path)
+            return self._reopen(top.fd, flags, path)
+        found = self._find(res)
+        if found is None:
             if not flags & os.O_CREAT:
-                raise _err(errno.ENOENT, path) from None
+                raise err(errno.ENOENT, path)
+            dfd, hidden = self._new_entry(res, path)
             try:
-                fd = os.open(res.name, flags | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=res.dir_fd)
+                fd = os.open(name, flags | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dfd)
                 if mode & DAEMON_UMASK:
                     os.fchmod(fd, mode & 0o7777)
-                return fd
             except FileExistsError:
                 if flags & os.O_EXCL:
                     raise
                 return None  # created concurrently: resolve again
+            if hidden is not None:
+                union.drop_whiteout(dfd, name)
+            return fd
         try:
             if flags & os.O_CREAT and flags & os.O_EXCL:
-                raise _err(errno.EEXIST, path)
-            st = os.fstat(pfd)
-            if stat_mod.S_ISLNK(st.st_mode):
-                if not follow:
-                    raise _err(errno.ELOOP, path)
-                return None  # swapped for a symlink after resolution: resolve again
-            return self._reopen(pfd, flags & ~(os.O_CREAT | os.O_EXCL), path, st)
+                raise err(errno.EEXIST, path)
+            if found.fd >= 0:
+                if stat_mod.S_ISLNK(found.st.st_mode):
+                    if not follow:
+                        raise err(errno.ELOOP, path)
+                    return None  # swapped for a symlink after resolution: resolve again
+                return self._reopen(found.fd, flags & ~(os.O_CREAT | os.O_EXCL), path, found.st)
+            lower = found.lower
+            assert lower is not None
+            if isinstance(lower, Leaf) and lower.target is not None:
+                # only with O_NOFOLLOW: resolution follows a final lower link itself
+                raise err(errno.ELOOP, path)
+            if not writes(flags):
+                return self._open_lower(lower, flags, path)
+            check_open(lower.st, flags, path)  # refuse before copying anything up
+            self._copy_up(res, lower, data=not flags & os.O_TRUNC)
+            return None  # open the copy in the next round
         finally:
-            os.close(pfd)
+            found.close()
 
     def _reopen(self, pfd: int, flags: int, path: str, st: os.stat_result | None = None) -> int:
-        st = st or os.fstat(pfd)
-        mode = st.st_mode
-        if stat_mod.S_ISCHR(mode) or stat_mod.S_ISBLK(mode) or stat_mod.S_ISSOCK(mode) or stat_mod.S_ISFIFO(mode):
-            raise _err(errno.EACCES, path)
-        if stat_mod.S_ISDIR(mode) and flags & (os.O_WRONLY | os.O_RDWR):
-            raise _err(errno.EISDIR, path)
-        if flags & os.O_DIRECTORY and not stat_mod.S_ISDIR(mode):
-            raise _err(errno.ENOTDIR, path)
+        check_open(st or os.fstat(pfd), flags, path)
         return os.open(f"/proc/self/fd/{pfd}", flags | os.O_CLOEXEC)
+
+    @staticmethod
+    def _open_lower(lower: View | Leaf, flags: int, path: str) -> int:
+        """A read-only descriptor of a lower-layer object."""
+        check_open(lower.st, flags, path)
+        flags &= ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC)
+        if isinstance(lower, View):
+            return lower.layers[0].open(lower.rel, flags, lower.st)
+        return lower.open(flags)
+
+    # -- copy-up -----------------------------------------------------------------------
+    def _upper_dir(self, res: Resolved) -> int:
+        """The upper descriptor of the resolved directory, copying it (and its parents) up."""
+        top = res.dir
+        if top.fd < 0:
+            top.fd = self._upper_chain(top.path)
+            top.owned = True
+            top.opaque = None
+        return top.fd
+
+    def _upper_chain(self, path: str) -> int:
+        """Copy the directories of ``path`` up as needed; an O_PATH fd of the last one."""
+        assert self._stack is not None
+        return copyup.copy_up_chain(self._root.fd, self._stack.root, path)
+
+    def _copy_up(self, res: Resolved, lower: View | Leaf, *, data: bool = True) -> None:
+        """Copy the lower object the resolution names into the upper root."""
+        if res.name is None:
+            self._upper_dir(res)  # the directory itself
+            return
+        dfd = self._upper_dir(res)
+        if isinstance(lower, Leaf):
+            copyup.copy_up_leaf(dfd, res.name, lower, data=data)
+            return
+        with copyup.kept_times(dfd):
+            fd = copyup.copy_up_dir(dfd, res.name, lower.st)
+            try:
+                copyup.set_dir_times(fd, lower.st)
+            finally:
+                os.close(fd)
+
+    def _new_entry(self, res: Resolved, path: str) -> tuple[int, View | Leaf | None]:
+        """Prepare to create the resolved (missing) name: the upper directory fd to create it
+        in, and the lower object a whiteout hides there (the whiteout goes once it exists)."""
+        top, name = res.dir, res.name
+        assert name is not None
+        if not top.union:
+            return top.fd, None
+        if union.is_reserved(name):
+            raise err(errno.EPERM, path)
+        if self._visible_lower(top, name) is not None:
+            raise err(errno.EEXIST, path)
+        dfd = self._upper_dir(res)
+        return dfd, self._lower_child(top, name)
 
     # -- modification ------------------------------------------------------------------
     def _parent(self, path: str, cwd: str, *, write: bool = True) -> Resolved:
         res = self.resolve(path, cwd, follow=False)
         if res.name is None:
-            os.close(res.dir_fd)
-            raise _err(errno.EBUSY if res.is_mount_point else errno.EEXIST, path)
+            res.close()
+            raise err(errno.EBUSY if res.is_mount_point else errno.EEXIST, path)
         if write and res.readonly:
-            os.close(res.dir_fd)
-            raise _err(errno.EROFS, path)
+            res.close()
+            raise err(errno.EROFS, path)
         return res
 
     def mkdir(self, path: str, mode: int = 0o777, cwd: str = "/") -> None:
         """Create a directory (the final component must not exist)."""
-        res = self.resolve(path, cwd, follow=False)
-        try:
+        with self.resolve(path, cwd, follow=False) as res:
             if res.name is None:
-                raise _err(errno.EEXIST, path)
+                raise err(errno.EEXIST, path)
             if res.readonly:
-                raise _err(errno.EROFS, path)
-            os.mkdir(res.name, mode, dir_fd=res.dir_fd)
+                raise err(errno.EROFS, path)
+            dfd, hidden = self._new_entry(res, path)
+            if isinstance(hidden, View):
+                # the deleted lower directory must not show through the new one
+                union.make_opaque_dir(dfd, res.name, mode)
+                union.drop_whiteout(dfd, res.name)
+                return
+            os.mkdir(res.name, mode, dir_fd=dfd)
             if mode & DAEMON_UMASK:
                 # by descriptor, never by name: the new entry may already have been swapped
-                dfd = os.open(res.name, _PATH_FLAGS | os.O_DIRECTORY, dir_fd=res.dir_fd)
+                fd = os.open(res.name, PATH_FLAGS | os.O_DIRECTORY, dir_fd=dfd)
                 try:
-                    os.chmod(f"/proc/self/fd/{dfd}", mode & 0o7777)
+                    os.chmod(f"/proc/self/fd/{fd}", mode & 0o7777)
                 finally:
-                    os.close(dfd)
-        finally:
-            os.close(res.dir_fd)
+                    os.close(fd)
+            if hidden is not None:
+                union.drop_whiteout(dfd, res.name)
 
     def makedirs(self, path: str, mode: int = 0o777, cwd: str = "/", *, exist_ok: bool = True) -> None:
         """``mkdir -p``."""
         target = normpath(path, cwd)
         current = ""
-        for part in _components(target):
+        for part in components(target):
             current += "/" + part
             try:
                 self.mkdir(current, mode)
             except FileExistsError:
                 if not self.is_dir(current):
-                    raise _err(errno.ENOTDIR, current) from None
+                    raise err(errno.ENOTDIR, current) from None
         if not exist_ok and not target:
-            raise _err(errno.EEXIST, path)
+            raise err(errno.EEXIST, path)
 
     def rmdir(self, path: str, cwd: str = "/") -> None:
-        """Remove an empty directory."""
-        res = self._parent(path, cwd)
-        try:
-            os.rmdir(res.name, dir_fd=res.dir_fd)
-        finally:
-            os.close(res.dir_fd)
+        """Remove an empty directory (a lower one is whited out)."""
+        with self._parent(path, cwd) as res:
+            top, name = res.dir, res.name
+            assert name is not None
+            if not top.union:
+                os.rmdir(name, dir_fd=top.fd)
+                return
+            found = self._existing(res, path, fresh=True)
+            try:
+                if not stat_mod.S_ISDIR(found.st.st_mode):
+                    raise err(errno.ENOTDIR, path)
+                if self._merged_entries(res, found):
+                    raise err(errno.ENOTEMPTY, path)
+                in_upper = found.fd >= 0
+            finally:
+                found.close()
+            covered = self._lower_child(top, name) if in_upper else found.lower
+            dfd = self._upper_dir(res)
+            if covered is not None:
+                union.add_whiteout(dfd, name)  # before the upper directory goes: no moment shows the lower one
+            if not in_upper:
+                return
+            try:
+                union.remove_upper_dir(dfd, name)
+            except BaseException:
+                if covered is not None:
+                    union.drop_whiteout(dfd, name)
+                raise
 
     def unlink(self, path: str, cwd: str = "/") -> None:
         """Remove a non-directory entry (a symlink itself, not its target)."""
-        res = self._parent(path, cwd)
-        try:
-            os.unlink(res.name, dir_fd=res.dir_fd)
-        finally:
-            os.close(res.dir_fd)
+        with self._parent(path, cwd) as res:
+            top, name = res.dir, res.name
+            assert name is not None
+            if not top.union:
+                os.unlink(name, dir_fd=top.fd)
+                return
+            found = self._existing(res, path, fresh=True)
+            found.close()
+            if stat_mod.S_ISDIR(found.st.st_mode):
+                raise err(errno.EISDIR, path)
+            if found.lower is not None:  # only in the lowers: a whiteout deletes it
+                dfd = self._upper_dir(res)
+                union.add_whiteout(dfd, name)
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                    os.unlink(name, dir_fd=dfd)  # a copy-up that raced us made the copy that goes too
+                return
+            covered = self._lower_child(top, name)
+            if covered is not None:
+                union.add_whiteout(top.fd, name)
+            try:
+                os.unlink(name, dir_fd=top.fd)
+            except BaseException:
+                if covered is not None:
+                    union.drop_whiteout(top.fd, name)
+                raise
 
     def rename(self, src: str, dst: str, cwd: str = "/") -> None:
-        """``rename(2)``; ``OSError(EXDEV)`` across mounts."""
-        a = self._parent(src, cwd)
-        try:
-            b = self._parent(dst, cwd)
-            try:
-                if a.mount_target != b.mount_target:
-                    raise _err(errno.EXDEV, dst)
+        """``rename(2)``; ``OSError(EXDEV)`` across mounts and for directories of the lower layers."""
+        with self._parent(src, cwd) as a, self._parent(dst, cwd) as b:
+            if a.mount_target != b.mount_target:
+                raise err(errno.EXDEV, dst)
+            if not a.dir.union:
                 os.rename(a.name, b.name, src_dir_fd=a.dir_fd, dst_dir_fd=b.dir_fd)
-            finally:
-                os.close(b.dir_fd)
+                return
+            self._union_rename(a, b, src, dst)
+
+    def _union_rename(self, a: Resolved, b: Resolved, src: str, dst: str) -> None:
+        assert a.name is not None and b.name is not None
+        if union.is_reserved(a.name):
+            raise err(errno.ENOENT, src)
+        if union.is_reserved(b.name):
+            raise err(errno.EPERM, dst)
+        source = self._existing(a, src, fresh=True)
+        target = self._find(b, fresh=True)
+        try:
+            if target is not None and (source.st.st_dev, source.st.st_ino) == (target.st.st_dev, target.st.st_ino):
+                return  # the same file: rename does nothing
+            is_dir = stat_mod.S_ISDIR(source.st.st_mode)
+            target_is_dir = target is not None and stat_mod.S_ISDIR(target.st.st_mode)
+            if target is not None and is_dir != target_is_dir:
+                raise err(errno.ENOTDIR if is_dir else errno.EISDIR, dst)
+            # directories merged with a lower layer cannot move (overlayfs without
+            # redirect_dir says the same): callers copy and delete instead
+            if is_dir and self._merges(a, source):
+                raise err(errno.EXDEV, src)
+            if target is not None and target_is_dir and self._merges(b, target):
+                raise err(errno.EXDEV, dst)
+            source_lower = source.lower
+            target_upper_dir = target is not None and target_is_dir and target.fd >= 0
         finally:
-            os.close(a.dir_fd)
+            source.close()
+            if target is not None:
+                target.close()
+        if isinstance(source_lower, Leaf):
+            self._copy_up(a, source_lower)
+        sfd = self._upper_dir(a)
+        dfd = self._upper_dir(b)
+        covered_src = self._lower_child(a.dir, a.name)
+        below_dst = self._lower_child(b.dir, b.name)
+        if is_dir and isinstance(below_dst, View):
+            # the moved directory must keep hiding the lower directory it now covers
+            fd = os.open(a.name, PATH_FLAGS | os.O_DIRECTORY, dir_fd=sfd)
+            try:
+                union.add_opaque(fd)
+            finally:
+                os.close(fd)
+        if target_upper_dir:
+            fd = os.open(b.name, PATH_FLAGS | os.O_DIRECTORY, dir_fd=dfd)
+            try:
+                union.clear_markers(fd)  # rename(2) replaces only an empty directory
+            finally:
+                os.close(fd)
+        if covered_src is not None:
+            union.add_whiteout(sfd, a.name)
+        try:
+            os.rename(a.name, b.name, src_dir_fd=sfd, dst_dir_fd=dfd)
+        except BaseException:
+            if covered_src is not None:
+                union.drop_whiteout(sfd, a.name)
+            raise
+        if target is None and below_dst is not None:
+            union.drop_whiteout(dfd, b.name)
 
     def link(self, src: str, dst: str, cwd: str = "/") -> None:
         """Create a hard link ``dst`` to the existing non-directory ``src`` (not followed)."""
-        a = self._parent(src, cwd, write=False)
-        try:
-            b = self._parent(dst, cwd)
-            try:
-                if a.mount_target != b.mount_target:
-                    raise _err(errno.EXDEV, dst)
-                os.link(a.name, b.name, src_dir_fd=a.dir_fd, dst_dir_fd=b.dir_fd, follow_symlinks=False)
-            finally:
-                os.close(b.dir_fd)
-        finally:
-            os.close(a.dir_fd)
+        with self._parent(src, cwd, write=False) as a, self._parent(dst, cwd) as b:
+            if a.mount_target != b.mount_target:
+                raise err(errno.EXDEV, dst)
+            hidden = None
+            if a.dir.union:
+                assert a.name is not None
+                if union.is_reserved(a.name):
+                    raise err(errno.ENOENT, src)
+                source = self._existing(a, src, fresh=True)
+                source.close()
+                if stat_mod.S_ISDIR(source.st.st_mode):
+                    raise err(errno.EPERM, src)
+                if isinstance(source.lower, Leaf):
+                    self._copy_up(a, source.lower)
+                self._upper_dir(a)
+                _, hidden = self._new_entry(b, dst)
+            os.link(a.name, b.name, src_dir_fd=a.dir_fd, dst_dir_fd=b.dir_fd, follow_symlinks=False)
+            if hidden is not None:
+                union.drop_whiteout(b.dir_fd, b.name)
 
     def symlink(self, target: str, path: str, cwd: str = "/") -> None:
         """Create a symlink at ``path`` whose text is ``target`` (resolved in the jail when followed)."""
-        res = self._parent(path, cwd)
-        try:
-            os.symlink(target, res.name, dir_fd=res.dir_fd)
-        finally:
-            os.close(res.dir_fd)
+        with self._parent(path, cwd) as res:
+            dfd, hidden = self._new_entry(res, path)
+            os.symlink(target, res.name, dir_fd=dfd)
+            if hidden is not None:
+                union.drop_whiteout(dfd, res.name)
 
-    def _on_object(self, path: str, cwd: str, follow: bool, func) -> None:
-        """Run ``func(fd, stat, resolved)`` on an O_PATH descriptor of the object itself."""
-        fd, res = self._open_path(path, cwd, follow)
-        try:
-            if res.readonly:
-                raise _err(errno.EROFS, path)
-            func(fd, os.fstat(fd), res)
-        finally:
-            os.close(fd)
-            os.close(res.dir_fd)
+    def _on_object(self, path: str, cwd: str, follow: bool, func: Callable[[int, os.stat_result, Resolved], None],
+                   refuse: Callable[[os.stat_result], None] | None = None) -> None:
+        """Run ``func(fd, stat, resolved)`` on an O_PATH descriptor of the object itself.
+
+        A lower-layer object is copied up first (unless ``refuse`` rejects it).
+        """
+        with self.resolve(path, cwd, follow=follow) as res:
+            found = self._existing(res, path)
+            try:
+                if res.readonly:
+                    raise err(errno.EROFS, path)
+                if found.fd < 0:
+                    if refuse is not None:
+                        refuse(found.st)
+                    assert found.lower is not None
+                    self._copy_up(res, found.lower)
+                    found = self._existing(res, path, fresh=True)
+                    if found.fd < 0:
+                        raise err(errno.EIO, path)
+                func(found.fd, found.st, res)
+            finally:
+                found.close()
 
     def chmod(self, path: str, mode: int, cwd: str = "/", *, follow: bool = True) -> None:
         """Change permission bits (a symlink itself cannot be chmod-ed, as on Linux)."""
 
-        def apply(fd: int, st: os.stat_result, res: Resolved) -> None:
+        def refuse(st: os.stat_result) -> None:
             if stat_mod.S_ISLNK(st.st_mode):
-                raise _err(errno.EOPNOTSUPP, path)
+                raise err(errno.EOPNOTSUPP, path)
+
+        def apply(fd: int, st: os.stat_result, res: Resolved) -> None:
+            refuse(st)
             os.chmod(f"/proc/self/fd/{fd}", mode)
 
-        self._on_object(path, cwd, follow, apply)
+        self._on_object(path, cwd, follow, apply, refuse)
 
     def chown(self, path: str, uid: int, gid: int, cwd: str = "/", *, follow: bool = True) -> None:
         """Change ownership (``-1`` keeps a value)."""
@@ -559,30 +879,4 @@ class FileSystem:
             return
         yield top, dirs, files
         for name in dirs:
-            yield from self.walk(_join(top, name))
-
-
-class _ScanDir:
-    """A context manager over ``os.scandir`` of a jail directory fd."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._it = os.scandir(fd)
-
-    def __enter__(self) -> Iterator[os.DirEntry]:
-        return self._it
-
-    def __exit__(self, *exc: object) -> None:
-        self._it.close()
-        os.close(self._fd)
-
-    def __iter__(self) -> Iterator[os.DirEntry]:
-        return self._it
-
-
-def _components(path: str) -> list[str]:
-    return [part for part in path.split("/") if part and part != "."]
-
-
-def _join(parent: str, name: str) -> str:
-    return "/" + name if parent == "/" else parent + "/" + name
+            yield from self.walk(join(top, name))

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -50,16 +51,25 @@ def run_argv(proc: Process, argv: list[str]) -> int:
 
 
 class Sandbox:
-    """A container world on a temporary built-in rootfs (or on ``root`` when given)."""
+    """A container world on a temporary built-in rootfs (or on ``root`` when given).
 
-    def __init__(self, root: str | None = None, mounts: Sequence[Mount] = (), hostname: str = "sandbox") -> None:
+    With ``lowers`` (read-only layer directories, top-most first) the root is the writable
+    upper directory of a union over them, as in a container of the memory backend; it is
+    then a new empty directory unless ``root`` is given.
+    """
+
+    def __init__(self, root: str | None = None, mounts: Sequence[Mount] = (), hostname: str = "sandbox",
+                 lowers: Sequence[str] = ()) -> None:
         self._tmp = None
         if root is None:
             self._tmp = tempfile.mkdtemp(prefix="sockerless-sandbox-")
             root = self._tmp
-            rootfs.build(root)
+            if lowers:
+                os.chmod(root, 0o755)  # an empty upper directory: "/" of the container
+            else:
+                rootfs.build(root)
         self.root = root
-        self.fs = FileSystem(root, mounts)
+        self.fs = FileSystem(root, mounts, lowers=lowers)
         self.hostname = hostname
         self.env = {"PATH": DEFAULT_PATH, "HOSTNAME": hostname, "HOME": "/root"}
 
