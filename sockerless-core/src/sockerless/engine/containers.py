@@ -96,6 +96,7 @@ class ContainerService:
             config=config,
             host_config=host,
             image_id=image.Id,
+            image_layers=list(image.Layers),
             mounts=mounts,
             backend=self.backend.name,
             driver=self.backend.driver,
@@ -135,10 +136,10 @@ class ContainerService:
                 warnings.append(f"the {self.backend.name} backend does not enforce {field}; the limit is recorded but has no effect")
         if host.Privileged:
             warnings.append(f"the {self.backend.name} backend has no privileged mode; Privileged has no effect")
-        if (any(host.PortBindings.values()) if host.PortBindings else False) or host.PublishAllPorts:
-            if "PortBindings" not in self.backend.honoured_resources:
-                warnings.append(f"the {self.backend.name} backend does not publish ports; the port bindings are "
-                                "recorded but nothing listens on the host")
+        publishes = (any(host.PortBindings.values()) if host.PortBindings else False) or host.PublishAllPorts
+        if publishes and "PortBindings" not in self.backend.honoured_resources:
+            warnings.append(f"the {self.backend.name} backend does not publish ports; the port bindings are "
+                            "recorded but nothing listens on the host")
         return warnings
 
     def rename(self, record: ContainerRecord, new_name: str) -> str:

@@ -13,7 +13,7 @@ import fnmatch
 import hashlib
 import platform
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,13 @@ class ImageService:
         self.events = events
         self._builtin = builtin
         self._in_use = in_use
+
+    def collect_layers(self, candidates: Iterable[str]) -> None:
+        """Delete the layers among ``candidates`` that no image and no container refers to any more."""
+        still_used = {layer for image in self.store.images for layer in image.Layers}
+        still_used |= {layer for container in self.store.containers for layer in container.image_layers}
+        for layer in set(candidates) - still_used:
+            self.layers.remove(layer)
 
     # -- lookup ------------------------------------------------------------------------------
     def find(self, ref: str) -> ImageRecord:
@@ -190,7 +197,7 @@ class ImageService:
         self.store.images.delete(image.Id)
         result.append({"Deleted": image.Id})
         self.events.publish("image", "delete", image.Id, {"name": image.Id})
-        self._drop_unused_layers(image)
+        self.collect_layers(image.Layers)
         return result
 
     @staticmethod
@@ -208,12 +215,6 @@ class ImageService:
         self.events.publish("image", "untag", image.Id, {"name": tag})
         return {"Untagged": tag}
 
-    def _drop_unused_layers(self, image: ImageRecord) -> None:
-        still_used = {layer for other in self.store.images for layer in other.Layers}
-        for layer in image.Layers:
-            if layer not in still_used:
-                self.layers.remove(layer)
-
     def prune(self, filters: Filters) -> dict[str, Any]:
         """``docker image prune``: dangling images (all unused with ``dangling=false``)."""
         dangling_only = filters.bool_value("dangling") is not False
@@ -230,7 +231,7 @@ class ImageService:
             for repo_tag in image.RepoTags:
                 deleted.append({"Untagged": repo_tag})
             self.store.images.delete(image.Id)
-            self._drop_unused_layers(image)
+            self.collect_layers(image.Layers)
             deleted.append({"Deleted": image.Id})
             reclaimed += image.Size
             self.events.publish("image", "delete", image.Id, {"name": image.Id})

@@ -422,6 +422,7 @@ class Lifecycle:
             self._save(record)
             raise
         self.engine.store.containers.delete(record.id)
+        self.engine.images.collect_layers(record.image_layers)
         rt.streams.log.remove()
         shutil.rmtree(self.engine.data_root / "containers" / record.id, ignore_errors=True)
         self._runtimes.pop(record.id, None)

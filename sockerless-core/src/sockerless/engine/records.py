@@ -30,6 +30,8 @@ class ContainerRecord(msgspec.Struct, kw_only=True):
     host_config: HostConfig
     state: ContainerState = msgspec.field(default_factory=ContainerState)
     image_id: str = ""
+    image_layers: list[str] = msgspec.field(default_factory=list)
+    """The image's layers at create time: they stay on disk while the container exists."""
     platform: str = "linux"
     networks: dict[str, EndpointSettings] = msgspec.field(default_factory=dict)
     """Endpoints by network name."""
