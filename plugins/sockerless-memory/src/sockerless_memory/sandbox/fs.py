@@ -150,6 +150,8 @@ class FileSystem:
             raise err(errno.ENOENT, path)
         if self._root.fd < 0:
             raise err(errno.EBADF, path)
+        if len(path) > 1 and path.endswith("/"):
+            follow = True  # POSIX: a trailing slash resolves the final symlink (it must name a directory)
         stack = self._stack
         root = Dir(self._root.fd, "/", self._root, False, stack.root if stack else None, stack is not None)
         dirs = [root]
@@ -330,7 +332,9 @@ class FileSystem:
         with self.resolve(path, cwd, follow=follow) as res:
             found = self._existing(res, path)
             found.close()
-            return found.st
+        if len(path) > 1 and path.endswith("/") and not stat_mod.S_ISDIR(found.st.st_mode):
+            raise err(errno.ENOTDIR, path)
+        return found.st
 
     def lstat(self, path: str, cwd: str = "/") -> os.stat_result:
         """``lstat`` of a container path."""
