@@ -74,6 +74,9 @@ class MemoryBackend:
             raise InvalidParameter(f"image {image.Id[:19]} is missing layer data ({missing[0]}); pull it again")
         container.backend_state["layers"] = list(image.Layers)
         self._containers.pop(container.id, None)
+        directory = self._container(container).directory
+        container.hostname_path = str(directory / "hostname")
+        container.hosts_path = str(directory / "hosts")
         self._container(container).materialize()  # an empty upper directory: cheap enough for the loop
 
     @hookimpl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import posixpath
 import shutil
 import threading
 import time
@@ -127,7 +128,6 @@ class MemoryContainer:
         cwd = config.WorkingDir or "/"
         try:
             fs.makedirs(cwd)
-            _write_identity(fs, record)
             argv = [record.path, *record.args]
             preflight(fs, argv, env, cwd)
         except ExecError as exc:
@@ -247,7 +247,9 @@ class MemoryContainer:
         for mount in record.mounts:
             if mount.Type in ("bind", "volume") and mount.Source:
                 mounts.append(Mount(target=mount.Destination, source=mount.Source, readonly=not mount.RW))
-        _ensure_mount_points(self._jail(), [m.target for m in mounts])
+        taken = {m.target for m in mounts}
+        mounts += [m for m in identity_files(record, self.directory) if m.target not in taken]
+        _ensure_mount_points(self._jail(), mounts)
         return mounts
 
     def _release_fs(self) -> None:
@@ -273,11 +275,7 @@ def _environment(entries: list[str], hostname: str, home: str, *, tty: bool) -> 
     return env
 
 
-def _write_identity(fs: FileSystem, record: ContainerRecord) -> None:
-    """``/etc/hostname`` and ``/etc/hosts`` as Docker provides them, written through the jail."""
-    hostname = record.config.Hostname or record.short_id
-    fs.makedirs("/etc")
-    fs.write_bytes("/etc/hostname", f"{hostname}\n".encode())
+def _hosts_text(record: ContainerRecord, hostname: str) -> str:
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet",
              "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"]
     for entry in record.host_config.ExtraHosts or []:
@@ -288,19 +286,47 @@ def _write_identity(fs: FileSystem, record: ContainerRecord) -> None:
         if endpoint.IPAddress:
             lines.append(f"{endpoint.IPAddress}\t{hostname}")
             break
-    fs.write_bytes("/etc/hosts", ("\n".join(lines) + "\n").encode())
+    return "\n".join(lines) + "\n"
 
 
-def _ensure_mount_points(jail: FileSystem, targets: list[str]) -> None:
-    """Create mount point directories inside the rootfs (through ``jail``, a jail without mounts; closed here)."""
-    if not targets:
-        jail.close()
-        return
+def _write_host_file(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
-        for target in targets:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def identity_files(record: ContainerRecord, directory: Path) -> list[Mount]:
+    """``/etc/hostname`` and ``/etc/hosts``: files of the container's own directory, mounted in,
+    as Docker bind-mounts them (so they never touch the image or the container's changes)."""
+    hostname = record.config.Hostname or record.short_id
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {"/etc/hostname": (directory / "hostname", f"{hostname}\n"),
+             "/etc/hosts": (directory / "hosts", _hosts_text(record, hostname))}
+    mounts = []
+    for target, (path, text) in files.items():
+        _write_host_file(path, text)
+        mounts.append(Mount(target=target, source=str(path)))
+    return mounts
+
+
+def _ensure_mount_points(jail: FileSystem, mounts: list[Mount]) -> None:
+    """Create mount points inside the rootfs: a directory, or an empty file for a file mount.
+
+    ``jail`` is a jail of the bare rootfs (no mounts); it is closed here.
+    """
+    try:
+        for mount in mounts:
+            if jail.exists(mount.target, follow=False):
+                continue
             try:
-                jail.makedirs(target)
+                if os.path.isdir(mount.source):
+                    jail.makedirs(mount.target)
+                else:
+                    jail.makedirs(posixpath.dirname(mount.target))
+                    jail.write_bytes(mount.target, b"")
             except OSError:
-                pass  # a file is in the way (file bind mount): the mount table still covers it
+                pass  # something else is in the way: the mount table still covers the path
     finally:
         jail.close()

@@ -44,6 +44,10 @@ class ContainerRecord(msgspec.Struct, kw_only=True):
     pod: str = ""
     log_path: str = ""
     driver: str = ""
+    hostname_path: str = ""
+    hosts_path: str = ""
+    resolv_conf_path: str = ""
+    """Host files a backend mounts at /etc/hostname, /etc/hosts, /etc/resolv.conf (when it does)."""
 
     @property
     def short_id(self) -> str:
