@@ -710,6 +710,8 @@ BASH = [
     "((x=5+3)); echo $x",
     "((0)); echo $?; ((2)); echo $?",
     "for ((i=0; i<3; i++)); do echo $i; done",
+    "for ((i=0; i<2; i++)); do if [ $i = 0 ]; then false; else continue; fi; done; echo $?",
+    "for ((i=0; i<3; i++)); do [ $i = 1 ] && break; done; echo $? $i",
     "i=0; while ((i<3)); do ((i++)); done; echo $i",
     "echo $BASH_VERSION | grep -q . && echo has-version",
     "source /dev/null; echo $?",
@@ -969,4 +971,60 @@ IFS_READ = [
     "IFS=, ; printf 'a,b\\nc,d\\n' | while read x y; do echo \"$y$x\"; done",
     "cat > f <<EOF\n1\n2\n3\nEOF\nwhile read n; do s=$((s+n)); done < f; echo $s",
     "exec 3<<EOF\nfd3 line\nEOF\nread l <&3; echo $l",
+]
+
+# the utilities that are also builtins (echo printf test [ true false kill) speak as the shell
+UTILITY_BUILTINS = [
+    ("printf %d abc; echo \" $?\"", {"stderr": True}),
+    ("printf '%d\\n' 12abc; printf %z; echo $?", {"stderr": True}),
+    ("printf; echo $?", {"stderr": True}),
+    ("printf --help; echo \" $?\"", {"stderr": True}),
+    ("test 1 -eq x; echo $?; test a b c; echo $?", {"stderr": True}),
+    ("[ 1 -eq; echo $?; [ a b; echo $?", {"stderr": True}),
+    ("test --help; echo $?; [ --help; echo $?", {"stderr": True}),
+    ("true --help; echo $?; false --help; echo $?", {"stderr": True}),
+    ("kill -s FOO 1; echo $?; kill; echo $?", {"stderr": True}),
+    ("kill --help; echo $?", {"stderr": True}),
+    ("kill 2147483646 2147483647; echo $?; kill '' +5; echo $?", {"stderr": True}),  # above any pid_max
+    ("echo hi >&-; echo $?", {"stderr": True}),
+    ("(printf %d x); echo \" $?\"; printf %d y | cat; echo", {"stderr": True}),
+    ("f() { [ 1 -lt z ]; }; f; echo $?", {"stderr": True}),
+]
+
+# the builtin pwd is logical (-L) by default, the utility physical; $PWD only reports the directory
+PWD_BUILTIN = [
+    "mkdir -p x/y; ln -s x/y l; cd l; for o in '' -P -L -PL -LP x - -- '- -P' '-P -' '-- -P'; do pwd $o | sed 's|.*/||'; done",
+    "mkdir -p x/y; ln -s x/y l; cd l; /bin/pwd | sed 's|.*/||'; command pwd | sed 's|.*/||'; echo ${PWD##*/}",
+    "mkdir -p x/y; ln -s x/y l; cd -P l; pwd | sed 's|.*/||'",
+    "mkdir -p x/y; ln -s x/y l; cd l; PWD=/nonexistent; pwd | sed 's|.*/||'; pwd -P | sed 's|.*/||'; cd ..; ls; echo ${OLDPWD##*/}",
+    "mkdir -p x/y; ln -s x/y l; cd l; unset PWD; pwd | sed 's|.*/||'; cd ..; ls; echo ${OLDPWD##*/}",
+    "mkdir -p x/y; ln -s x/y l; cd l; (cd ..; ls); pwd | sed 's|.*/||'; cd ..; cd - | sed 's|.*/||'",
+    ("mkdir d; cd d; pwd -x; echo rc=$?; pwd -Lx; echo rc=$?; pwd --help; echo rc=$?", {"stderr": True}),
+    ("pwd >&-; echo rc=$?; type pwd >&-; echo rc=$?", {"stderr": True}),
+]
+
+# kill resolves job specifications itself (as ash's builtin does) before the utility runs
+JOB_SPECS = [
+    ("kill %1; echo $?; kill %%; echo $?; kill %; echo $?; kill %-; echo $?", {"stderr": True}),
+    ("sleep 5 & kill %1; wait %1; echo $?", {"stderr": True}),
+    ("sleep 5 & kill %%; wait; echo $?", {"stderr": True}),
+    ("sleep 5 & kill %+; wait; echo $?", {"stderr": True}),
+    ("sleep 5 & kill %; wait; echo $?", {"stderr": True}),
+    ("sleep 5 & kill %-; echo $?; kill %1", {"stderr": True}),
+    ("sleep 5 & sleep 5 & kill %-; kill %1; wait; echo $?", {"stderr": True}),
+    ("sleep 5 & sleep 5 & kill %1 %2; wait; echo $?", {"stderr": True}),
+    ("sleep 5 & kill %2 %1; echo $?; kill %1", {"stderr": True}),
+    ("sleep 5 & kill -s KILL %1; wait %1; echo $?", {"stderr": True}),
+    ("sleep 5 & kill -9 %1; wait %1; echo $?", {"stderr": True}),
+    ("sleep 5 & kill -- %01; wait %1; echo $?", {"stderr": True}),
+    "sleep 5 & kill -l %1; echo $?; kill %1",
+    ("sleep 5 & kill %sle; echo $?; kill %1", {"stderr": True}),
+    ("sleep 5 & kill %?; wait %1; echo $?", {"stderr": True}),
+    ("sleep 5 & sleep 5 & kill %?; echo $?; kill %1 %2", {"stderr": True}),
+    ("sleep 5 & kill %0; echo $?; kill %1", {"stderr": True}),
+    ("true & sleep 0.2; kill %1; echo $?", {"stderr": True}),
+    ("true & sleep 0.2; jobs >/dev/null; kill %1; echo $?", {"stderr": True}),
+    ("wait %1; echo $?; wait %%; echo $?", {"stderr": True}),
+    ("sleep 0.1 & wait %-; echo $?", {"stderr": True}),
+    ("sleep 0.2 & wait %5 %1; echo $?", {"stderr": True}),
 ]

@@ -16,18 +16,21 @@ from sh_corpus import (
     GLOB,
     HEREDOC,
     IFS_READ,
+    JOB_SPECS,
     LOOPS,
     MISC,
     OPTIONS,
     PARAMS,
     PATTERNS,
     PIPELINES,
+    PWD_BUILTIN,
     QUOTING,
     REDIR,
     SPLITTING,
     SUBSHELLS,
     SYNTAX,
     TRAPS,
+    UTILITY_BUILTINS,
 )
 from sh_corpus import (
     BASH as BASH_CASES,
@@ -41,6 +44,7 @@ GROUPS = {
     "subshells": SUBSHELLS, "exit": EXIT_CODES, "syntax": SYNTAX, "builtins": BUILTINS,
     "pipelines": PIPELINES, "misc": MISC, "edge": EDGE,
     "patterns": PATTERNS, "ifs-read": IFS_READ,
+    "utility-builtins": UTILITY_BUILTINS, "pwd": PWD_BUILTIN, "job-specs": JOB_SPECS,
 }
 
 

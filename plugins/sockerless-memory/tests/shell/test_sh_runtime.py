@@ -16,9 +16,7 @@ from sockerless_memory.sandbox.process import ProcessSpec
 
 
 def test_benchmark_loop_is_fast(box: Box) -> None:
-    start = time.perf_counter()
-    result = box.sh("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo $i")
-    elapsed = time.perf_counter() - start
+    result, elapsed = box.timed_sh("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo $i")
     assert result.out == "20000\n"
     assert elapsed < 2.5, f"20000 iterations took {elapsed:.2f}s"
 
@@ -43,10 +41,9 @@ def test_login_shell_reads_profile(box: Box) -> None:
 
 
 def test_pipeline_stages_are_concurrent_and_sigpipe_stops_writers(box: Box) -> None:
-    start = time.perf_counter()
-    result = box.sh("seq 1000000 | head -2; echo done")
+    result, elapsed = box.timed_sh("seq 1000000 | head -2; echo done")
     assert result.out == "1\n2\ndone\n"
-    assert time.perf_counter() - start < 5
+    assert elapsed < 5
 
 
 def test_read_leaves_the_rest_of_stdin(box: Box) -> None:
@@ -126,10 +123,9 @@ def test_deep_function_recursion(box: Box) -> None:
 
 
 def test_read_timeout_and_count(box: Box) -> None:
-    start = time.perf_counter()
-    result = box.sh("{ sleep 1; echo late; } | { read -t 0.2 x; echo \"rc=$? [$x]\"; }")
+    result, elapsed = box.timed_sh("{ sleep 1; echo late; } | { read -t 0.2 x; echo \"rc=$? [$x]\"; }")
     assert result.out == "rc=1 []\n"
-    assert time.perf_counter() - start < 3
+    assert elapsed < 3
     assert box.sh("read -t 1 x <<EOF\nquick\nEOF\necho $? $x").out == "0 quick\n"
     assert box.sh("printf 'abcdef' | { read -n 2 a; read -n 2 b; echo $a-$b; }").out == "ab-cd\n"
     assert box.sh("printf 'a:b:c' | { read -d : x; echo $x; }", shell="bash").out == "a\n"
@@ -137,10 +133,9 @@ def test_read_timeout_and_count(box: Box) -> None:
 
 
 def test_wait_is_interrupted_by_a_trapped_signal(box: Box) -> None:
-    start = time.perf_counter()
-    result = box.sh("trap 'echo usr1' USR1; sleep 5 & p=$!; (sleep 0.2; kill -USR1 $$) & wait $p; echo rc=$?; kill $p")
+    result, elapsed = box.timed_sh("trap 'echo usr1' USR1; sleep 5 & p=$!; (sleep 0.2; kill -USR1 $$) & wait $p; echo rc=$?; kill $p")
     assert result.out == "usr1\nrc=138\n"
-    assert time.perf_counter() - start < 4
+    assert elapsed < 4
 
 
 def test_exec_redirections_persist_and_exec_replaces(box: Box) -> None:
@@ -161,10 +156,9 @@ def test_command_substitution_output_is_captured_not_printed(box: Box) -> None:
 
 
 def test_many_command_substitutions_are_reasonably_fast(box: Box) -> None:
-    start = time.perf_counter()
-    result = box.sh("i=0; s=0; while [ $i -lt 300 ]; do s=$(( s + $(echo 1) )); i=$((i+1)); done; echo $s")
+    result, elapsed = box.timed_sh("i=0; s=0; while [ $i -lt 300 ]; do s=$(( s + $(echo 1) )); i=$((i+1)); done; echo $s")
     assert result.out == "300\n"
-    assert time.perf_counter() - start < 5
+    assert elapsed < 5
 
 
 def test_background_job_is_a_separate_process(box: Box) -> None:
@@ -212,14 +206,25 @@ class Terminal:
         with self._lock:
             return self.output.decode().replace("\r\n", "\n")
 
+    def exit_code(self) -> int:
+        """Wait for the shell to end; its exit code."""
+        assert self.proc._done.wait(5)
+        assert self.proc.status is not None
+        return self.proc.status.code
+
     def close(self) -> None:
         os.close(self.master)
 
+    def __enter__(self) -> Terminal:
+        time.sleep(0.2)  # the shell's first prompt
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def test_interactive_session(box: Box) -> None:
-    term = Terminal(box, ["sh"])
-    try:
-        time.sleep(0.2)
+    with Terminal(box, ["sh"]) as term:
         term.send(b"echo hello\n")
         term.send(b"if true\nthen echo multi\nfi\n")
         term.send(b"cd /etc\n")
@@ -227,36 +232,26 @@ def test_interactive_session(box: Box) -> None:
         term.send(b"if then\n")
         term.send(b"echo $?\n")
         term.send(b"exit 3\n")
-        assert term.proc._done.wait(5)
-        assert term.proc.status is not None and term.proc.status.code == 3
+        assert term.exit_code() == 3
         time.sleep(0.1)
         assert term.text() == (
             "/ # hello\n/ # > > multi\n/ # /etc # sh: nope_cmd: not found\n"
             '/etc # sh: syntax error: unexpected "then"\n/etc # 2\n/etc # '
         )
-    finally:
-        term.close()
 
 
 def test_interactive_eof_and_prompt_escapes(box: Box) -> None:
-    term = Terminal(box, ["sh"])
-    try:
-        time.sleep(0.2)
+    with Terminal(box, ["sh"]) as term:
         term.send(b"PS1='\\u@\\h:\\w\\$ '\n")
         term.send(b"false\n")
         term.send(b"\x04")
-        assert term.proc._done.wait(5)
-        assert term.proc.status is not None and term.proc.status.code == 1
+        assert term.exit_code() == 1
         time.sleep(0.1)
         assert term.text() == "/ # root@localhost:/# root@localhost:/# "
-    finally:
-        term.close()
 
 
 def test_interactive_interrupt_abandons_the_line(box: Box) -> None:
-    term = Terminal(box, ["sh"])
-    try:
-        time.sleep(0.2)
+    with Terminal(box, ["sh"]) as term:
         term.send(b"sleep 5; echo not-printed\n", settle=0.3)
         term.kernel.kill_group(term.proc.pgid, 2)
         time.sleep(0.3)
@@ -265,13 +260,11 @@ def test_interactive_interrupt_abandons_the_line(box: Box) -> None:
         term.kernel.kill_group(term.proc.pgid, 2)
         time.sleep(0.3)
         term.send(b"exit\n")
-        assert term.proc._done.wait(5)
+        term.exit_code()
         text = term.text()
         assert "not-printed" not in text
         assert "status=130" in text
         assert "trapped" in text
-    finally:
-        term.close()
 
 
 def test_wait_dash_n_returns_the_first_finished_job(box: Box) -> None:

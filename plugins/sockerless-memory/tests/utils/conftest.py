@@ -24,19 +24,20 @@ def reference_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     return root
 
 
-@pytest.fixture(scope="session")
-def shared_box() -> Iterator[Sandbox]:
-    """One sandbox with the fixture tree at /w (read-only cases)."""
+def _populated_sandbox() -> Iterator[Sandbox]:
     with Sandbox() as box:
         os.makedirs(os.path.join(box.root, "w"))
         populate(os.path.join(box.root, "w"))
         yield box
 
 
+@pytest.fixture(scope="session")
+def shared_box() -> Iterator[Sandbox]:
+    """One sandbox with the fixture tree at /w (read-only cases)."""
+    yield from _populated_sandbox()
+
+
 @pytest.fixture
 def box() -> Iterator[Sandbox]:
     """A fresh sandbox with the fixture tree at /w."""
-    with Sandbox() as sandbox:
-        os.makedirs(os.path.join(sandbox.root, "w"))
-        populate(os.path.join(sandbox.root, "w"))
-        yield sandbox
+    yield from _populated_sandbox()

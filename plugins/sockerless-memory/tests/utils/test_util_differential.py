@@ -36,13 +36,14 @@ READ_ONLY = {
         "printf '[%f]\\n' 1.5x", "printf '[%x]\\n' -1", "printf '[%d]\\n' 99999999999999999999", "printf '[%.3s]\\n' abcdef",
         "printf 'a\\\"b\\q\\n'", "printf '\\x4g\\n'", "printf '%5b|\\n' ab", "printf '%3c|\\n' x", "printf '%ld %lld %hd\\n' 1 2 3",
         "printf '%b\\n' 'a\\x41\\101\\0101\\c' zz", "printf 'a\\x41\\101\\0101\\e\\z\\\\\\n'",
+        "printf --help", "printf %d abc",
     ],
     "test": [
         "test 1 -eq a", "test a -eq 1", "test 1 -eq ' 1'", "test 1 -eq '1 '", "test -1 -lt 0", "test 99999999999999999999 -gt 1",
         "test -z", "test -n", "test -f", "test '(' 1 ')'", "test '('", "test 1 -a", "test a b", "test a b c", "test !",
         "test ! !", "test a = a -o b", "test a == a", "test a '<' b", "test a '>' b", "test -e", "test a -a ''",
         "test '' -o ''", "test -t 1", "test -q a", "test x -q a", "test 1 -eq", "test '(' a = a ')' -a '(' b ')'",
-        "[ a", "[ a ]", "test +1 -eq 1", "test 0x1 -eq 1", "test abc -gt", "test -l abc", "[ 1 -eq a ]",
+        "[ a", "[ a ]", "[ 1 -eq", "test --help", "test +1 -eq 1", "test 0x1 -eq 1", "test abc -gt", "test -l abc", "[ 1 -eq a ]",
         "test -f a.txt", "test -d d", "test -L la", "test -h dangling", "test -e dangling", "test -s nonl",
         "test -x nonl", "test -r a.txt", "test -w a.txt", "test a.txt -ef la", "test a.txt -nt b.txt", "test -c /dev/null",
         "test ! -f d", "test -f d -o -d d", "test 2 -gt 1 -a 3 -lt 2", "test x != y", "test '' = ''", "test -n ''",
@@ -160,8 +161,9 @@ READ_ONLY = {
     ],
     "proc": [
         "xargs nosuch", "xargs", "xargs -n 2 echo X", "xargs -I{} echo [{}]", "xargs -r echo X", "xargs -t echo",
-        "xargs -n1", "xargs -0 echo", "env -i A=1 env", "env nosuch", "kill 999999", "kill -s FOO 1", "kill", "kill -l 9",
-        "kill -l KILL", "kill -l 137", "kill -l", "timeout 5 nosuch", "env -u HOME -i", "pidof nothing",
+        "xargs -n1", "xargs -0 echo", "env -i A=1 env", "env nosuch", "kill 2147483647", "kill -s FOO 1", "kill", "kill -l 9",
+        "kill -l KILL", "kill -l 137", "kill -l", "kill ''", "kill -- ''", "kill ' '", "kill +5 1_0", "kill '12,' x",
+        "kill 99999999999", "kill --help", "timeout 5 nosuch", "env -u HOME -i", "pidof nothing",
         "timeout 5 true", "timeout 5 false", "xargs -E b echo",
     ],
     "awk": [

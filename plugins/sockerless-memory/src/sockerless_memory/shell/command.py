@@ -162,6 +162,7 @@ class CommandMixin:
                     self.report(exc)
                     return 1
         temp = None
+        outer_failed, self.write_failed = self.write_failed, False
         try:
             if values:
                 if special:
@@ -169,8 +170,10 @@ class CommandMixin:
                         self.assign(a, value)
                 else:
                     temp = self._temp_assign(values)
-            return func(self, argv)
+            status = func(self, argv)
+            return status | 1 if self.write_failed else status  # as ash: output that could not be written
         finally:
+            self.write_failed = outer_failed
             if temp is not None:
                 self._restore_temp(temp)
             if saved:

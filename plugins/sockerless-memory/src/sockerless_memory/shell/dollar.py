@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .ast import Arith, CmdSub, DQuote, Param, Part, Quoted, Word
 from .errors import ShellSyntaxError
-from .wordparts import flush_lit, flush_quoted, split_tilde
+from .wordparts import Flush, flush_lit, flush_quoted, split_tilde
 
 if TYPE_CHECKING:
     from .lexer import Lexer
@@ -145,7 +145,7 @@ class DollarMixin:
             param.arg = self._default_word(in_dq)
             self.pos += 1
             return param
-        if c in "#%":
+        if c in "#%" or (c in "^," and c and self.bash):  # ${x#p} ${x%%p}..., bash's ${x^p} ${x,,p}...
             self.pos += 1
             param.op = c
             if self.ch() == c:
@@ -166,15 +166,6 @@ class DollarMixin:
             if self.ch() == "/":
                 self.pos += 1
                 param.arg2 = self._param_word("}", in_dq, False)
-            self.pos += 1
-            return param
-        if c in "^," and c and self.bash:
-            self.pos += 1
-            param.op = c
-            if self.ch() == c:
-                self.pos += 1
-                param.op = c + c
-            param.arg = self._param_word("}", False, False)
             self.pos += 1
             return param
         raise self._bad_substitution()
@@ -232,23 +223,11 @@ class DollarMixin:
                     continue
                 parts.append(Quoted(n))
                 self.pos += 2
-            elif c == "'" and not (in_dq and sq_literal):
+            elif (c == "'" and not (in_dq and sq_literal)) or c == '"':
                 flush(lit, parts)
-                parts.append(Quoted(self._single_quoted()))
-            elif c == '"':
-                flush(lit, parts)
-                self.pos += 1
-                parts.append(DQuote(self._dquoted()))
-            elif c == "$":
-                part = self._dollar(in_dq)
-                if part is None:
-                    lit.append("$")
-                else:
-                    flush(lit, parts)
-                    parts.append(part)
-            elif c == "`":
-                flush(lit, parts)
-                parts.append(self._backquote(in_dq))
+                parts.append(self._quoted())
+            elif c == "$" or c == "`":
+                self._expansion(in_dq, lit, parts, flush)
             else:
                 lit.append(c)
                 self.pos += 1
@@ -284,18 +263,9 @@ class DollarMixin:
                 self.pos += 2
             elif c == '"':
                 flush_lit(lit, parts)
-                self.pos += 1
-                parts.append(DQuote(self._dquoted()))
-            elif c == "$":
-                part = self._dollar(True)
-                if part is None:
-                    lit.append("$")
-                else:
-                    flush_lit(lit, parts)
-                    parts.append(part)
-            elif c == "`":
-                flush_lit(lit, parts)
-                parts.append(self._backquote(True))
+                parts.append(self._quoted())
+            elif c == "$" or c == "`":
+                self._expansion(True, lit, parts, flush_lit)
             else:
                 lit.append(c)
                 self.pos += 1
@@ -315,6 +285,22 @@ class DollarMixin:
         if expr is None:
             self.pos = save
         return expr
+
+    def _expansion(self: Lexer, in_dq: bool, lit: list[str], parts: list[Part], flush: Flush) -> None:
+        """Add the ``$`` expansion or backquoted command at ``pos`` to ``parts`` (a lone ``$`` to ``lit``).
+
+        ``flush`` moves the pending characters of ``lit`` into ``parts`` first (quoted or not).
+        """
+        if self.ch() == "`":
+            flush(lit, parts)
+            parts.append(self._backquote(in_dq))
+            return
+        part = self._dollar(in_dq)
+        if part is None:
+            lit.append("$")
+        else:
+            flush(lit, parts)
+            parts.append(part)
 
     def _backquote(self: Lexer, in_dq: bool) -> CmdSub:
         start = self.pos

@@ -6,9 +6,9 @@ and leaves it in ``self.status`` (``$?``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..sandbox.files import CaptureOutput, NullFile, make_pipe
 from ..sandbox.process import Disposition
@@ -50,6 +50,15 @@ class ExecMixin:
         """Execute a node."""
         return _DISPATCH[type(node)](self, node)
 
+    def run_tested(self: Shell, node: Node) -> int:
+        """Execute a node whose status is tested (a condition, a non-final ``&&``/``||`` operand):
+        ``set -e`` and the ERR trap ignore its failures."""
+        self.tested += 1
+        try:
+            return _DISPATCH[type(node)](self, node)
+        finally:
+            self.tested -= 1
+
     def check_failure(self: Shell, status: int) -> None:
         """``set -e`` and the ERR trap, for a command that failed outside a tested context."""
         if status and not self.tested:
@@ -76,24 +85,13 @@ class ExecMixin:
 
     def exec_andor(self: Shell, node: AndOr) -> int:
         """``a && b || c``: all but the last are tested (``set -e`` ignores them)."""
-        self.tested += 1
-        try:
-            status = self.run(node.first)
-        finally:
-            self.tested -= 1
+        status = self.run_tested(node.first)
         rest = node.rest
         last = len(rest) - 1
         for i, (op, item) in enumerate(rest):
             if (status == 0) != (op == "&&"):
                 continue
-            if i == last:
-                status = self.run(item)
-            else:
-                self.tested += 1
-                try:
-                    status = self.run(item)
-                finally:
-                    self.tested -= 1
+            status = self.run(item) if i == last else self.run_tested(item)
         return status
 
     # -- pipelines -----------------------------------------------------------------------
@@ -101,11 +99,7 @@ class ExecMixin:
         """``[!] a | b | c``: every stage in a child process; ``$?`` from the last (or ``pipefail``)."""
         cmds = node.cmds
         if len(cmds) == 1:
-            self.tested += 1
-            try:
-                status = self.run(cmds[0])
-            finally:
-                self.tested -= 1
+            status = self.run_tested(cmds[0])
         else:
             statuses = self._run_stages(cmds)
             status = statuses[-1]
@@ -250,144 +244,79 @@ class ExecMixin:
 
     def exec_group(self: Shell, node: Group) -> int:
         """``{ list; }``."""
-        if node.redirs:
-            return self.with_redirs(node.redirs, lambda: self.run(node.body))
         return self.run(node.body)
 
     def exec_if(self: Shell, node: If) -> int:
         """``if``/``elif``/``else``."""
-        if node.redirs:
-            return self.with_redirs(node.redirs, lambda: self._if(node))
-        return self._if(node)
-
-    def _if(self: Shell, node: If) -> int:
         for cond, body in node.branches:
-            self.tested += 1
-            try:
-                status = self.run(cond)
-            finally:
-                self.tested -= 1
-            if status == 0:
+            if self.run_tested(cond) == 0:
                 return self.run(body)
         if node.orelse is not None:
             return self.run(node.orelse)
         self.status = 0
         return 0
 
-    def exec_loop(self: Shell, node: Loop) -> int:
-        """``while``/``until``."""
-        if node.redirs:
-            return self.with_redirs(node.redirs, lambda: self._loop(node))
-        return self._loop(node)
+    def _loop(self: Shell, passes: Iterator[None], body: Node) -> int:
+        """Run a loop: ``body`` once for each item of ``passes``, which prepares each pass
+        (tests the condition, sets the variable) and ends the loop when it is exhausted.
 
-    def _loop(self: Shell, node: Loop) -> int:
+        ``break`` and ``continue`` end a pass with status 0 (``break`` the loop too); with
+        a count above 1 they go on to the enclosing loop.
+        """
         status = 0
-        until = node.until
-        cond = node.cond
-        body = node.body
-        run_cond = _DISPATCH[type(cond)]
-        run_body = _DISPATCH[type(body)]
         self.loop_depth += 1
         try:
-            while True:
-                self.tested += 1
+            for _ in passes:
                 try:
-                    c = run_cond(self, cond)
-                finally:
-                    self.tested -= 1
-                if (c == 0) == until:
-                    break
-                try:
-                    status = run_body(self, body)
-                except BreakLoop as exc:
+                    status = self.run(body)
+                except (BreakLoop, ContinueLoop) as exc:
                     if exc.count > 1:
                         exc.count -= 1
                         raise
                     status = 0
-                    break
-                except ContinueLoop as exc:
-                    if exc.count > 1:
-                        exc.count -= 1
-                        raise
-                    status = 0
+                    if type(exc) is BreakLoop:
+                        break
         finally:
             self.loop_depth -= 1
         self.status = status
         return status
+
+    def exec_loop(self: Shell, node: Loop) -> int:
+        """``while``/``until``."""
+
+        def passes() -> Iterator[None]:
+            while (self.run_tested(node.cond) == 0) != node.until:
+                yield
+
+        return self._loop(passes(), node.body)
 
     def exec_for(self: Shell, node: For) -> int:
         """``for name in words``."""
-        if node.redirs:
-            return self.with_redirs(node.redirs, lambda: self._for(node))
-        return self._for(node)
-
-    def _for(self: Shell, node: For) -> int:
         items = list(self.params) if node.words is None else self.expand_words(node.words)
-        status = 0
-        body = node.body
-        run_body = _DISPATCH[type(body)]
-        self.loop_depth += 1
-        try:
+
+        def passes() -> Iterator[None]:
             for item in items:
                 self.set_var(node.var, item)
-                try:
-                    status = run_body(self, body)
-                except BreakLoop as exc:
-                    if exc.count > 1:
-                        exc.count -= 1
-                        raise
-                    status = 0
-                    break
-                except ContinueLoop as exc:
-                    if exc.count > 1:
-                        exc.count -= 1
-                        raise
-                    status = 0
-        finally:
-            self.loop_depth -= 1
-        self.status = status
-        return status
+                yield
+
+        return self._loop(passes(), node.body)
 
     def exec_for_arith(self: Shell, node: ForArith) -> int:
         """``for ((init; cond; step))`` (bash)."""
-        if node.redirs:
-            return self.with_redirs(node.redirs, lambda: self._for_arith(node))
-        return self._for_arith(node)
-
-    def _for_arith(self: Shell, node: ForArith) -> int:
-        status = 0
         init, cond, step = (self.expand_str(w).strip() for w in (node.init, node.cond, node.step))
         if init:
             self.arith_eval(init)
-        self.loop_depth += 1
-        try:
+
+        def passes() -> Iterator[None]:
             while not cond or self.arith_eval(cond):
-                try:
-                    status = self.run(node.body)
-                except BreakLoop as exc:
-                    if exc.count > 1:
-                        exc.count -= 1
-                        raise
-                    status = 0
-                    break
-                except ContinueLoop as exc:
-                    if exc.count > 1:
-                        exc.count -= 1
-                        raise
-                if step:
+                yield
+                if step:  # after the body, unless it ran break
                     self.arith_eval(step)
-        finally:
-            self.loop_depth -= 1
-        self.status = status
-        return status
+
+        return self._loop(passes(), node.body)
 
     def exec_case(self: Shell, node: Case) -> int:
         """``case word in pattern) ... esac``."""
-        if node.redirs:
-            return self.with_redirs(node.redirs, lambda: self._case(node))
-        return self._case(node)
-
-    def _case(self: Shell, node: Case) -> int:
         word = self.expand_str(node.word)
         items = node.items
         status = 0
@@ -424,11 +353,6 @@ class ExecMixin:
 
     def exec_cond(self: Shell, node: CondCmd) -> int:
         """``[[ expression ]]``."""
-        if node.redirs:
-            return self.with_redirs(node.redirs, lambda: self._cond(node))
-        return self._cond(node)
-
-    def _cond(self: Shell, node: CondCmd) -> int:
         self.lineno = node.line
         try:
             status = 0 if eval_cond(self, node.expr, self.opts.xtrace) else 1
@@ -458,19 +382,31 @@ def _describe(node: Node) -> str:
     return type(node).__name__.lower()
 
 
+def _redirected(execute: Callable[[Shell, Any], int]) -> Callable[[Shell, Any], int]:
+    """A compound command's executor that first applies the command's own redirections
+    (``while ...; done <file``), undone when it ends."""
+
+    def exec_redirected(self: Shell, node: Any) -> int:
+        if node.redirs:
+            return self.with_redirs(node.redirs, lambda: execute(self, node))
+        return execute(self, node)
+
+    return exec_redirected
+
+
 _DISPATCH: dict[type, Callable[..., int]] = {
     ListNode: ExecMixin.exec_list,
     AndOr: ExecMixin.exec_andor,
     Pipeline: ExecMixin.exec_pipeline,
     Subshell: ExecMixin.exec_subshell,
-    Group: ExecMixin.exec_group,
-    If: ExecMixin.exec_if,
-    Loop: ExecMixin.exec_loop,
-    For: ExecMixin.exec_for,
-    ForArith: ExecMixin.exec_for_arith,
-    Case: ExecMixin.exec_case,
+    Group: _redirected(ExecMixin.exec_group),
+    If: _redirected(ExecMixin.exec_if),
+    Loop: _redirected(ExecMixin.exec_loop),
+    For: _redirected(ExecMixin.exec_for),
+    ForArith: _redirected(ExecMixin.exec_for_arith),
+    Case: _redirected(ExecMixin.exec_case),
     FuncDef: ExecMixin.exec_funcdef,
-    CondCmd: ExecMixin.exec_cond,
+    CondCmd: _redirected(ExecMixin.exec_cond),
     ArithCmd: ExecMixin.exec_arith,
 }
 

@@ -27,6 +27,10 @@ class Job:
         return self.proc.exited()
 
 
+class JobSpecError(LookupError):
+    """A job specification (``%1``) that names no job; the message is the shell's."""
+
+
 class JobTable:
     """The jobs a shell started with ``&``."""
 
@@ -47,20 +51,38 @@ class JobTable:
         """The job whose process is ``pid``."""
         return next((j for j in self.jobs if j.pid == pid), None)
 
-    def by_spec(self, spec: str) -> Job | None:
-        """``%n``, ``%%``/``%+`` (current), ``%-`` (previous), ``%string`` (command prefix)."""
-        if not self.jobs:
-            return None
+    def find(self, spec: str, *, bash: bool = False, commands: bool = True) -> Job:
+        """The job ``spec`` names: ``%N``, ``%%``/``%+``/``%`` (the current job), ``%-`` (the
+        previous one), ``%string`` (whose command starts with ``string``), ``%?string``
+        (whose command contains it); as ash's ``getjob`` (bash's rules when ``bash``).
+
+        ``commands`` False: the commands are not known (ash records them only under job
+        control), so only ``%?`` can match by name. Raises :class:`JobSpecError`.
+        """
+        jobs = self.jobs
         body = spec[1:]
         if body in ("", "%", "+"):
-            return self.jobs[-1]
+            if jobs:
+                return jobs[-1]
+            raise JobSpecError(f"{spec}: no such job" if bash else "No current job")
         if body == "-":
-            return self.jobs[-2] if len(self.jobs) > 1 else self.jobs[-1]
-        if body.isdigit():
-            return next((j for j in self.jobs if j.number == int(body)), None)
+            if len(jobs) > 1 or (bash and jobs):
+                return jobs[-2] if len(jobs) > 1 else jobs[-1]
+            raise JobSpecError(f"{spec}: no such job" if bash else "No previous job")
+        if body.isdigit() and body.isascii():
+            job = next((j for j in jobs if j.number == int(body)), None)
+            if job is None:
+                raise JobSpecError(f"{spec}: no such job")
+            return job
         if body.startswith("?"):
-            return next((j for j in reversed(self.jobs) if body[1:] in j.command), None)
-        return next((j for j in reversed(self.jobs) if j.command.startswith(body)), None)
+            found = [j for j in reversed(jobs) if body[1:] in (j.command if commands else "")]
+        else:
+            found = [j for j in reversed(jobs) if (j.command if commands else "").startswith(body)]
+        if len(found) > 1:
+            raise JobSpecError(f"{body}: ambiguous job spec" if bash else f"{spec}: ambiguous")
+        if not found:
+            raise JobSpecError(f"{spec}: no such job")
+        return found[0]
 
     def remove(self, job: Job) -> None:
         """Forget a job whose status was collected."""

@@ -280,23 +280,11 @@ class Lexer(DollarMixin):
                     continue
                 parts.append(Quoted(n))
                 self.pos += 2
-            elif c == "'":
+            elif c == "'" or c == '"':
                 flush_lit(lit, parts)
-                parts.append(Quoted(self._single_quoted()))
-            elif c == '"':
-                flush_lit(lit, parts)
-                self.pos += 1
-                parts.append(DQuote(self._dquoted()))
-            elif c == "$":
-                part = self._dollar(False)
-                if part is None:
-                    lit.append("$")
-                else:
-                    flush_lit(lit, parts)
-                    parts.append(part)
-            elif c == "`":
-                flush_lit(lit, parts)
-                parts.append(self._backquote(False))
+                parts.append(self._quoted())
+            elif c == "$" or c == "`":
+                self._expansion(False, lit, parts, flush_lit)
             else:
                 m = _PLAIN.match(self.text, self.pos)
                 if m is None:  # pragma: no cover - every other character is plain
@@ -306,6 +294,13 @@ class Lexer(DollarMixin):
                     lit.append(m.group())
                     self.pos = m.end()
         flush_lit(lit, parts)
+
+    def _quoted(self) -> Part:
+        """The single- or double-quoted string at ``pos``."""
+        if self.ch() == "'":
+            return Quoted(self._single_quoted())
+        self.pos += 1
+        return DQuote(self._dquoted())
 
     def _single_quoted(self) -> str:
         self.pos += 1
@@ -332,25 +327,9 @@ class Lexer(DollarMixin):
                 self.pos += 1
                 break
             if c == "\\":
-                n = self.ch(1)
-                if n == "\n":
-                    self.pos += 2
-                elif n in '$`"\\':
-                    lit.append(n)
-                    self.pos += 2
-                else:
-                    lit.append("\\")
-                    self.pos += 1
-            elif c == "$":
-                part = self._dollar(True)
-                if part is None:
-                    lit.append("$")
-                else:
-                    flush_quoted(lit, parts)
-                    parts.append(part)
-            elif c == "`":
-                flush_quoted(lit, parts)
-                parts.append(self._backquote(True))
+                self._quoted_backslash(lit, '$`"\\')
+            elif c == "$" or c == "`":
+                self._expansion(True, lit, parts, flush_quoted)
             else:
                 m = _DQ_PLAIN.match(self.text, self.pos)
                 assert m is not None
@@ -358,6 +337,18 @@ class Lexer(DollarMixin):
                 self.pos = m.end()
         flush_quoted(lit, parts)
         return parts
+
+    def _quoted_backslash(self, lit: list[str], escapable: str) -> None:
+        """A backslash where it quotes only the characters of ``escapable`` (and joins lines)."""
+        n = self.ch(1)
+        if n == "\n":
+            self.pos += 2
+        elif n and n in escapable:
+            lit.append(n)
+            self.pos += 2
+        else:
+            lit.append("\\")
+            self.pos += 1
 
     # -- $ expansions --------------------------------------------------------------------
     def _array_literal(self) -> Part:
@@ -414,20 +405,11 @@ class Lexer(DollarMixin):
                 flush_lit(lit, parts)
                 parts.append(Quoted(self.ch(1)))
                 self.pos += 2
-            elif c == "'":
+            elif c == "'" or c == '"':
                 flush_lit(lit, parts)
-                parts.append(Quoted(self._single_quoted()))
-            elif c == '"':
-                flush_lit(lit, parts)
-                self.pos += 1
-                parts.append(DQuote(self._dquoted()))
+                parts.append(self._quoted())
             elif c == "$" and self.ch(1) not in ")|" and self.ch(1):
-                part = self._dollar(False)
-                if part is None:
-                    lit.append("$")
-                else:
-                    flush_lit(lit, parts)
-                    parts.append(part)
+                self._expansion(False, lit, parts, flush_lit)
             else:
                 lit.append(c)
                 self.pos += 1
@@ -481,26 +463,9 @@ def heredoc_word(body: str, outer: Lexer) -> Word | str:
         if not c:
             break
         if c == "\\":
-            n = lx.ch(1)
-            if n == "\n":
-                lx.pos += 2
-                continue
-            if n in "$`\\" and n:
-                lit.append(n)
-                lx.pos += 2
-                continue
-            lit.append("\\")
-            lx.pos += 1
-        elif c == "$":
-            part = lx._dollar(True)
-            if part is None:
-                lit.append("$")
-            else:
-                flush_quoted(lit, parts)
-                parts.append(part)
-        elif c == "`":
-            flush_quoted(lit, parts)
-            parts.append(lx._backquote(True))
+            lx._quoted_backslash(lit, "$`\\")
+        elif c == "$" or c == "`":
+            lx._expansion(True, lit, parts, flush_quoted)
         else:
             j = lx.pos + 1
             text = lx.text

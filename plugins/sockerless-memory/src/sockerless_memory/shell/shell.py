@@ -63,6 +63,7 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
         self.cmd_hash: dict[str, str] = {}
         self.lineno = 0
         self.cmdsub_status = 0
+        self.write_failed = False  # a builtin's output could not be written
         self.arith_depth = 0
         self.getopts_state: tuple[int, int] | None = None
         self.random = random.Random()
@@ -87,7 +88,8 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
             self.vars["HOSTNAME"] = self.kernel.hostname
         pwd = self.vars.get("PWD")
         if not isinstance(pwd, str) or not self._same_dir(pwd, proc.cwd):
-            self.vars["PWD"] = proc.cwd
+            pwd = self.vars["PWD"] = proc.cwd
+        self.curdir = pwd  # the logical working directory (cd, pwd); $PWD reports it
         self.export("PWD")
         try:
             level = int(self.get_var("SHLVL") or "0") + 1
@@ -175,8 +177,12 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
             file.release()
 
     def write(self, text: str) -> None:
-        """Write to the shell's standard output (builtins)."""
-        self.proc.stdout.write(text.encode("utf-8", "surrogateescape"))
+        """Write to the shell's standard output (builtins); if that fails, the builtin's
+        status becomes 1 (as in ash, without a message)."""
+        try:
+            self.proc.stdout.write(text.encode("utf-8", "surrogateescape"))
+        except OSError:
+            self.write_failed = True
 
     # -- running text ------------------------------------------------------------------
     def run_text(self, text: str, *, builtin: str | None = None, line: int | None = None) -> int:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .ast import Lit, Part, Quoted, Tilde, Word, WordLike
+
+Flush = Callable[[list[str], list[Part]], None]
+"""Moves pending characters into a part list: :func:`flush_lit` or :func:`flush_quoted`."""
 
 
 def is_glob_text(text: str) -> bool:

@@ -248,17 +248,22 @@ Create, extract, or list files from a tar file
 \t--no-same-permissions\tDon't restore access permissions"""
 
 
+def _name_list(u: Util, path: str) -> list[str]:
+    """The non-blank lines of ``path``: the names of ``tar -T``, the patterns of ``-X``."""
+    try:
+        with u.input(path) as file:
+            return [chomp(line).decode("utf-8", "surrogateescape") for line in iter_lines(file) if chomp(line)]
+    except OSError as exc:
+        u.fail(f"can't open '{path}': {strerror(exc)}")
+
+
 class _Tar:
     def __init__(self, u: Util, opts) -> None:
         self.u = u
         self.opts = opts
         self.excludes = opts.all("exclude")
         for path in opts.all("X"):
-            try:
-                with u.input(path) as file:
-                    self.excludes += [chomp(line).decode("utf-8", "surrogateescape") for line in iter_lines(file) if chomp(line)]
-            except OSError as exc:
-                u.fail(f"can't open '{path}': {strerror(exc)}")
+            self.excludes += _name_list(u, path)
         self.verbose = opts.count("v")
         self.warned: set[str] = set()
         self.base = opts.get("C") or "."
@@ -329,13 +334,7 @@ class _Tar:
             info.type = tarfile.DIRTYPE
             tar.addfile(info)
             if "no-recursion" not in self.opts:
-                try:
-                    with u.fs.scandir(location, u.cwd) as entries:
-                        children = [e.name for e in entries]
-                except OSError as exc:
-                    u.warn(f"{location}: {strerror(exc)}")
-                    return
-                for child in children:
+                for child in u.dir_names(location):
                     self.add(tar, join(path, child), top=False)
             return
         if stat_mod.S_ISLNK(st.st_mode):
@@ -584,11 +583,7 @@ def tar(u: Util, argv: list[str]) -> int:
     if strip is not None and not strip.isdigit():
         u.fail(f"invalid number '{strip}'")
     for listing in opts.all("T"):
-        try:
-            with u.input(listing) as file:
-                names += [chomp(line).decode("utf-8", "surrogateescape") for line in iter_lines(file) if chomp(line)]
-        except OSError as exc:
-            u.fail(f"can't open '{listing}': {strerror(exc)}")
+        names += _name_list(u, listing)
     runner = _Tar(u, opts)
     archive = opts.get("f")
     if "C" in opts and not u.is_dir(opts.get("C") or ""):

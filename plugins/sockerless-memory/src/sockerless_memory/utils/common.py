@@ -4,6 +4,10 @@ A utility is written as ``func(u: Util, argv) -> int`` and registered with
 :func:`utility`, which wraps it into an applet: it answers ``--help``, turns
 :class:`Exit` into an exit status (never ``ProcessExit``, because the shell calls some
 utilities as builtins on its own process), and flushes buffered output.
+
+Run as a builtin (``echo printf test [ true false kill``), a utility behaves as busybox's
+do inside ash: messages carry the shell's name (``sh: invalid number 'x'``) and
+``--help`` is an ordinary argument.
 """
 
 from __future__ import annotations
@@ -81,11 +85,17 @@ class Output:
 
 
 class Util:
-    """The running utility: its process, name, usage text and output buffer."""
+    """The running utility: its process, name, usage text and output buffer.
+
+    ``name`` is the applet as called (``[`` or ``test``, ``egrep``...), which may change
+    what it does; ``label``, which starts its messages, is the name its process was invoked
+    as: the same, unless the shell runs the utility as a builtin on its own process.
+    """
 
     def __init__(self, proc: Process, name: str, usage: str) -> None:
         self.proc = proc
         self.name = name
+        self.label = proc.name
         self.usage = usage
         self.out = Output(proc)
         self.status = 0
@@ -107,11 +117,17 @@ class Util:
         """The process environment."""
         return self.proc.env
 
+    @property
+    def builtin(self) -> bool:
+        """True when the shell runs the utility as a builtin (busybox's applets tell from
+        ``applet_name``, which is then the shell's)."""
+        return self.label != self.name
+
     # -- diagnostics -------------------------------------------------------------------
     def error(self, message: str) -> None:
-        """Write ``NAME: message`` to stderr (unbuffered, as stderr is)."""
+        """Write ``LABEL: message`` to stderr (unbuffered, as stderr is)."""
         try:
-            self.proc.stderr.write(f"{self.name}: {message}\n".encode("utf-8", "surrogateescape"))
+            self.proc.stderr.write(f"{self.label}: {message}\n".encode("utf-8", "surrogateescape"))
         except OSError:
             pass
 
@@ -191,6 +207,15 @@ class Util:
             return stat_mod.S_ISDIR(self.stat(path).st_mode)
         except OSError:
             return False
+
+    def dir_names(self, path: str) -> list[str]:
+        """The names in the directory ``path``; none when it cannot be read, which is
+        reported as ``PATH: error`` (exit status 1), as find, du and tar do."""
+        try:
+            return self.fs.listdir(path, self.cwd)
+        except OSError as exc:
+            self.perror(exc, path)
+            return []
 
     def open(self, path: str, flags: int = os.O_RDONLY, mode: int = 0o666) -> OpenFile:
         """Open a container path (devices and ``/dev/fd/N`` included)."""
@@ -312,7 +337,7 @@ def utility(*names: str, usage: str) -> Callable[[Callable[[Util, list[str]], in
         def run(proc: Process, argv: list[str]) -> int:
             name = os.path.basename(argv[0]) if argv else names[0]
             u = Util(proc, name, usage)
-            if len(argv) == 2 and argv[1] == "--help" and names[0] not in _NO_HELP:
+            if len(argv) == 2 and argv[1] == "--help" and names[0] not in _NO_HELP and not u.builtin:
                 u.show_usage()
                 return 1 if names[0] == "false" else 0
             try:

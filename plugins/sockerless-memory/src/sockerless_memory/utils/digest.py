@@ -6,6 +6,7 @@ import base64 as b64
 import binascii
 import hashlib
 import re
+from collections.abc import Iterator
 
 from ..sandbox.files import OpenFile
 from .common import Util, chomp, iter_chunks, iter_lines, strerror, utility
@@ -218,6 +219,35 @@ def _count(u: Util, text: str | None) -> int:
     return value * multiplier
 
 
+def _dump_input(u: Util, files: list[str], skip: str | None, length: str | None) -> tuple[bytes, int]:
+    """What od and hexdump show: the inputs joined, less the ``skip`` bytes, at most ``length``
+    (counts as :func:`_count` reads them); and the number skipped."""
+    chunks: list[bytes] = []
+    u.each_input(files, lambda name, file: chunks.append(file.read()))
+    skipped = _count(u, skip)
+    data = b"".join(chunks)[skipped:]
+    if length is not None:
+        data = data[: _count(u, length)]
+    return data, skipped
+
+
+def _dump_lines(u: Util, data: bytes, width: int, verbose: bool) -> Iterator[tuple[int, bytes]]:
+    """The offsets and lines of ``width`` bytes to dump; unless ``verbose``, lines that repeat
+    the one before are left out and a ``*`` line written in their place."""
+    previous = None
+    starred = False
+    for offset in range(0, len(data), width):
+        line = data[offset:offset + width]
+        if line == previous and not verbose:
+            if not starred:
+                u.out.write(b"*\n")
+                starred = True
+            continue
+        starred = False
+        previous = line
+        yield offset, line
+
+
 @utility("od", usage="od [-abcdfhilovxs] [-t TYPE] [-A RADIX] [-N SIZE] [-j SKIP] [-S MINSTR] [-w WIDTH] [FILE]...\n\nPrint FILEs (or stdin) unambiguously, as octal bytes by default")
 def od(u: Util, argv: list[str]) -> int:
     """od [-bcdiloxsv] [-t TYPE]... [-A RADIX] [-N COUNT] [-j SKIP] [-w WIDTH] [FILE]..."""
@@ -226,29 +256,13 @@ def od(u: Util, argv: list[str]) -> int:
     radix = opts.get("A", "o") or "o"
     if radix not in "doxn" or len(radix) != 1:
         u.fail(f"bad output address radix '{radix}' (should be one of [doxn])")
-    chunks: list[bytes] = []
-    u.each_input(files, lambda name, file: chunks.append(file.read()))
-    data = b"".join(chunks)
-    skip = _count(u, opts.get("j", "0"))
-    data = data[skip:]
-    if "N" in opts:
-        data = data[: _count(u, opts.get("N"))]
+    data, skip = _dump_input(u, files, opts.get("j", "0"), opts.get("N"))
     width = (_count(u, opts.get("w")) if opts.get("w") else 32) if "w" in opts else 16
     if width <= 0:
         u.fail(f"invalid number '{opts.get('w')}'")
     address_formats = {"o": "{:07o}", "d": "{:07d}", "x": "{:06x}", "n": ""}
     address = address_formats[radix]
-    previous = None
-    starred = False
-    for offset in range(0, len(data), width):
-        line = data[offset:offset + width]
-        if line == previous and "v" not in opts:
-            if not starred:
-                u.out.write(b"*\n")
-                starred = True
-            continue
-        starred = False
-        previous = line
+    for offset, line in _dump_lines(u, data, width, "v" in opts):
         for index, (kind, size) in enumerate(types):
             padded = line + b"\0" * (-len(line) % size)
             cells = "".join(_od_cell(kind, size, padded[i:i + size]) for i in range(0, len(padded), size))
@@ -265,26 +279,10 @@ def hexdump(u: Util, argv: list[str]) -> int:
     opts, files = u.getopt(argv[1:], "bcCdoxn:s:ve:f:", {"canonical": "C"})
     if "e" in opts or "f" in opts:
         u.fail("custom formats (-e/-f) are not supported in the memory sandbox")
-    chunks: list[bytes] = []
-    u.each_input(files, lambda name, file: chunks.append(file.read()))
-    data = b"".join(chunks)
-    skip = _count(u, opts.get("s", "0"))
-    data = data[skip:]
-    if "n" in opts:
-        data = data[: _count(u, opts.get("n"))]
+    data, skip = _dump_input(u, files, opts.get("s", "0"), opts.get("n"))
     canonical = "C" in opts
     mode = opts.last_of("bcdox") or ("x" if not canonical else None)
-    previous = None
-    starred = False
-    for offset in range(0, len(data), 16):
-        line = data[offset:offset + 16]
-        if line == previous and "v" not in opts:
-            if not starred:
-                u.out.write(b"*\n")
-                starred = True
-            continue
-        starred = False
-        previous = line
+    for offset, line in _dump_lines(u, data, 16, "v" in opts):
         if canonical:
             hexes = ""
             for i in range(16):

@@ -30,7 +30,7 @@ def last_component(path: str) -> str:
 def ask(u: Util, question: str) -> bool:
     """Prompt on stderr (``NAME: QUESTION? ``) and read the answer from stdin: yes if it starts with y."""
     try:
-        u.proc.stderr.write(f"{u.name}: {question}? ".encode("utf-8", "surrogateescape"))
+        u.proc.stderr.write(f"{u.label}: {question}? ".encode("utf-8", "surrogateescape"))
         answer = u.proc.stdin.readline()
     except OSError:
         return False
@@ -150,8 +150,7 @@ class Copier:
             self.created.add((created.st_dev, created.st_ino))
         ok = True
         try:
-            with u.fs.scandir(src, u.cwd) as entries:
-                names = [entry.name for entry in entries]
+            names = u.fs.listdir(src, u.cwd)
         except OSError as exc:
             u.error(f"can't open '{src}': {strerror(exc)}")
             return False
@@ -256,8 +255,7 @@ def remove_tree(u: Util, path: str, *, recursive: bool, force: bool = False, int
             return True
         ok = True
         try:
-            with u.fs.scandir(path, u.cwd) as entries:
-                names = [entry.name for entry in entries]
+            names = u.fs.listdir(path, u.cwd)
         except OSError as exc:
             u.error(f"can't remove '{path}': {strerror(exc)}")
             return False

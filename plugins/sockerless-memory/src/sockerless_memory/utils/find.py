@@ -184,18 +184,18 @@ class _Parser:
         return method(token)
 
     # -- options (always true) ---------------------------------------------------------
-    def p_maxdepth(self, opt: str) -> Test:
+    def _depth_argument(self, opt: str) -> int:
         value = self.argument(opt)
         if not value.isdigit():
             raise FindError(f"invalid argument '{value}' to '{opt}'")
-        self.f.maxdepth = int(value)
+        return int(value)
+
+    def p_maxdepth(self, opt: str) -> Test:
+        self.f.maxdepth = self._depth_argument(opt)
         return lambda v: True
 
     def p_mindepth(self, opt: str) -> Test:
-        value = self.argument(opt)
-        if not value.isdigit():
-            raise FindError(f"invalid argument '{value}' to '{opt}'")
-        self.f.mindepth = int(value)
+        self.f.mindepth = self._depth_argument(opt)
         return lambda v: True
 
     def p_depth(self, opt: str) -> Test:
@@ -637,13 +637,7 @@ class Finder:
             if key in ancestors:
                 u.warn(f"File system loop detected; '{path}' is part of the same file system loop as '{start}'.")
             elif not (self.xdev and root_dev is not None and st.st_dev != root_dev):
-                try:
-                    with u.fs.scandir(path, u.cwd) as entries:
-                        names = [entry.name for entry in entries]
-                except OSError as exc:
-                    u.warn(f"{path}: {strerror(exc)}")
-                    names = []
-                for child in names:
+                for child in u.dir_names(path):
                     self.walk(join(path, child) if path != "/" else "/" + child, depth + 1, start, (*ancestors, key), root_dev)
         if self.depth_first and depth >= self.mindepth:
             self.expr(visit)

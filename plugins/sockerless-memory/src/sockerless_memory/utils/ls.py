@@ -113,8 +113,7 @@ class _Ls:
 
     def children(self, path: str) -> list[Entry]:
         u = self.u
-        with u.fs.scandir(path, u.cwd) as entries:
-            names = [e.name for e in entries]
+        names = u.fs.listdir(path, u.cwd)
         show_all = "a" in self.o
         if not show_all and "A" not in self.o:
             names = [n for n in names if not n.startswith(".")]

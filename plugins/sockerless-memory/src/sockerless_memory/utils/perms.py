@@ -37,6 +37,14 @@ def walk_apply(u: Util, path: str, recursive: bool, apply: Callable[[str, bool],
                 stack.append(child)
 
 
+def _failed(u: Util, opts, path: str, exc: OSError) -> None:
+    """chmod/chown could not change ``path``: said unless ``-f``; the exit status is 1 either way."""
+    if "f" not in opts:
+        u.warn(f"{path}: {strerror(exc)}")
+    else:
+        u.status = 1
+
+
 @utility("chmod", usage="chmod [-Rcvf] MODE[,MODE]... FILE...\n\nMODE is octal number (bit pattern sstrwxrwxrwx) or [ugoa]{+|-|=}[rwxXst]\n\n\t-R\tRecurse\n\t-c\tList changed files\n\t-v\tVerbose\n\t-f\tHide errors")
 def chmod(u: Util, argv: list[str]) -> int:
     """chmod [-Rcvf] MODE FILE..."""
@@ -63,10 +71,7 @@ def chmod(u: Util, argv: list[str]) -> int:
         try:
             st = u.stat(path, follow=top)
         except OSError as exc:
-            if "f" not in opts:
-                u.warn(f"{path}: {strerror(exc)}")
-            else:
-                u.status = 1
+            _failed(u, opts, path, exc)
             return
         if stat_mod.S_ISLNK(st.st_mode):
             return  # links met while recursing are skipped, as chmod -R does
@@ -74,10 +79,7 @@ def chmod(u: Util, argv: list[str]) -> int:
         try:
             u.fs.chmod(path, new, u.cwd)
         except OSError as exc:
-            if "f" not in opts:
-                u.warn(f"{path}: {strerror(exc)}")
-            else:
-                u.status = 1
+            _failed(u, opts, path, exc)
             return
         changed = new != st.st_mode & 0o7777
         if "v" in opts or ("c" in opts and changed):
@@ -115,10 +117,7 @@ def _owner_change(u: Util, opts, operands: list[str], uid: int, gid: int) -> int
         try:
             u.fs.chown(path, uid, gid, u.cwd, follow=follow)
         except OSError as exc:
-            if "f" not in opts:
-                u.warn(f"{path}: {strerror(exc)}")
-            else:
-                u.status = 1
+            _failed(u, opts, path, exc)
             return
         if "v" in opts:
             u.out.write(f"changed ownership of '{path}'\n".encode("utf-8", "surrogateescape"))

@@ -200,6 +200,8 @@ def printf(u: Util, argv: list[str]) -> int:
     if args and args[0] == "--":
         args = args[1:]
     if not args:
+        if u.builtin:  # as ash's builtin (and bash)
+            u.fail("usage: printf FORMAT [ARGUMENT...]", 2)
         u.usage_error()
     values = [a.encode("utf-8", "surrogateescape") for a in args]
     data, status = format_all(values[0], values[1:], u.error)

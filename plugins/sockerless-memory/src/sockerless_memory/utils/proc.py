@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time as time_mod
 
 from ..sandbox.exec import ExecError
@@ -107,17 +108,42 @@ def kill(u: Util, argv: list[str]) -> int:
         args = args[1:]
     if not args:
         u.fail("you need to specify whom to kill")
+    errors = 0  # busybox exits with their count
     for arg in args:
-        try:
-            target = int(arg)
-        except ValueError:
-            u.warn(f"invalid number '{arg}'")
-            continue
-        try:
-            send_signal(u, target, signum)
-        except ProcessLookupError:
-            u.warn(f"can't kill pid {arg}: No such process")
-    return u.status
+        pids, junk = _kill_operand(arg)
+        for pid in pids:
+            try:
+                send_signal(u, pid, signum)
+            except ProcessLookupError:
+                u.error(f"can't kill pid {pid}: No such process")
+                errors += 1
+        if junk is not None:
+            u.error(f"invalid number '{junk}'")
+            errors += 1
+    return errors
+
+
+_PID = re.compile(r"-?[0-9]+")
+_INT = range(-(1 << 31), 1 << 31)
+
+
+def _kill_operand(arg: str) -> tuple[list[int], str | None]:
+    """The pids of a kill operand, and the rest of it from where it is not a number (or None).
+
+    busybox's shells hand a job to its kill as ``" PID1 PID2"`` (one space before each pid),
+    or as ``""`` once the job has ended, so both forms are read.
+    """
+    pids: list[int] = []
+    rest = arg
+    while rest:
+        if rest[0] == " ":
+            rest = rest[1:]
+        m = _PID.match(rest)
+        if m is None or rest[m.end():m.end() + 1] not in ("", " ") or int(m.group()) not in _INT:
+            return pids, rest
+        pids.append(int(m.group()))
+        rest = rest[m.end():]
+    return pids, None
 
 
 def _command_name(proc: Process) -> str:

@@ -176,8 +176,7 @@ class _Sync:
             self.say((rel.rstrip("/") + "/") if rel else "./")
         if self.recursive:
             try:
-                with u.fs.scandir(src, u.cwd) as entries:
-                    names = sorted(e.name for e in entries)
+                names = sorted(u.fs.listdir(src, u.cwd))
             except OSError as exc:
                 u.warn(f'opendir "{src}" failed: {strerror(exc)} ({exc.errno})', 23)
                 names = []

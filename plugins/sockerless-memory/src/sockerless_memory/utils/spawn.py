@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from ..sandbox.exec import ExecError, execute
+from ..sandbox.files import OpenFile
 from ..sandbox.process import ExitStatus, Process
 from .common import Util
 
@@ -48,10 +49,16 @@ def run_child(u: Util, argv: list[str], report: Callable[[ExecError], None], env
     return child.run(child_target(child, argv, report))
 
 
-def start_child(u: Util, argv: list[str], report: Callable[[ExecError], None], env: dict[str, str] | None = None) -> Process:
-    """Fork and exec ``argv`` on a thread of its own (collect it with ``u.proc.wait_child``)."""
+def start_child(u: Util, argv: list[str], report: Callable[[ExecError], None], env: dict[str, str] | None = None,
+                *, fds: Mapping[int, OpenFile] | None = None) -> Process:
+    """Fork and exec ``argv`` on a thread of its own (collect it with ``u.proc.wait_child``).
+
+    ``fds`` are installed in the child first (the end of a pipe as its stdin or stdout).
+    """
     u.out.flush()
     child = u.proc.fork(argv, env)
+    for fd, file in (fds or {}).items():
+        child.fds.install(file, fd)
     u.proc.kernel.start_thread(child, child_target(child, argv, report))
     return child
 

@@ -210,13 +210,7 @@ class _Du:
         if "x" in self.opts and self.device is not None and st.st_dev != self.device:
             return 0
         if stat_mod.S_ISDIR(st.st_mode):
-            try:
-                with u.fs.scandir(path, u.cwd) as entries:
-                    names = [e.name for e in entries]
-            except OSError as exc:
-                u.warn(f"{path}: {strerror(exc)}")
-                names = []
-            for name in names:
+            for name in u.dir_names(path):
                 total += self.size(join(path, name), depth + 1, False)
             if self._shown(depth, top):
                 self.show(total, path)

@@ -6,7 +6,7 @@ their errors end a non-interactive shell; regular builtins come after functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,6 +53,16 @@ def regular(bash: bool) -> dict[str, Builtin]:
             table.update(BASH_ONLY)
         _merged[bash] = table
     return table
+
+
+def leading_options(args: list[str]) -> Iterator[str]:
+    """Take the options off the front of ``args`` one at a time, up to an operand or ``--``
+    (dropped); the caller may take an option's argument off ``args`` meanwhile."""
+    while args and args[0].startswith("-") and len(args[0]) > 1:
+        opt = args.pop(0)
+        if opt == "--":
+            return
+        yield opt
 
 
 def is_builtin(name: str, bash: bool) -> bool:

@@ -1,8 +1,9 @@
 """Builtins that run the sandbox's utility applets in the shell's own process.
 
-``echo printf test [ true false kill pwd`` are utilities too; as builtins they run on
-the shell's process (with its current descriptors, after redirections) instead of a
-forked child, which is what makes them cheap.
+``echo printf test [ true false kill`` are utilities too; as builtins they run on the
+shell's process (with its current descriptors, after redirections) instead of a forked
+child, which is what makes them cheap. Their messages then carry the shell's name, as
+busybox's do in ash (see :class:`~sockerless_memory.utils.common.Util`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import TYPE_CHECKING
 from ...sandbox import applets
 from ...sandbox.files import CaptureOutput
 from ...sandbox.signals import ProcessExit
+from ..jobs import JobSpecError
 from ..variables import valid_name
 from . import builtin
+from .jobctl import job_of
 
 if TYPE_CHECKING:
     from ..shell import Shell
@@ -33,7 +36,7 @@ def run_applet(sh: Shell, argv: list[str], name: str | None = None) -> int:
         _cache[name] = func
     proc = sh.proc
     saved_env = proc.env
-    proc.env = sh.env()  # e.g. pwd reads PWD
+    proc.env = sh.env()
     try:
         # proc.argv stays the shell's: like busybox builtins, errors read "sh: ..."
         return func(proc, argv) or 0
@@ -44,7 +47,7 @@ def run_applet(sh: Shell, argv: list[str], name: str | None = None) -> int:
         proc.check()  # e.g. "kill $$": act on the signal now, as a real process would
 
 
-@builtin("echo", "test", "[", "true", "false", "pwd")
+@builtin("echo", "test", "[", "true", "false")
 def delegated(sh: Shell, argv: list[str]) -> int:
     """Run the utility of the same name in-process."""
     return run_applet(sh, argv)
@@ -84,18 +87,29 @@ def printf(sh: Shell, argv: list[str]) -> int:
 
 @builtin("kill")
 def kill(sh: Shell, argv: list[str]) -> int:
-    """``kill``: job specifications (``%1``) become process ids, then the utility runs."""
-    args = []
-    for arg in argv[1:]:
-        if arg.startswith("%"):
-            job = sh.jobs.by_spec(arg)
-            if job is None:
-                sh.errmsg(f"{arg}: no such job", "kill")
-                return 1
-            args.append(str(job.pid))
-        else:
-            args.append(arg)
+    """``kill``: job specifications (``%1``) become process ids, then the utility runs.
+
+    As in ash: not after ``-l``; a job whose process has ended becomes an empty operand
+    (which the utility passes over); a specification that names no job is an error
+    (status 2) and nothing is signalled.
+    """
+    args = argv[1:]
+    if args and args[0] != "-l":
+        try:
+            args = [_job_operand(sh, arg) if arg.startswith("%") else arg for arg in args]
+        except JobSpecError as exc:
+            sh.errmsg(str(exc), "kill")
+            return 1 if sh.bash else 2
     status = run_applet(sh, [argv[0], *args])
     if sh.proc.caught:
         sh.run_pending_traps()
     return status
+
+
+def _job_operand(sh: Shell, spec: str) -> str:
+    job = job_of(sh, spec)
+    if job.done():
+        if sh.bash:
+            raise JobSpecError(f"{spec}: no such job")
+        return ""
+    return str(job.pid)

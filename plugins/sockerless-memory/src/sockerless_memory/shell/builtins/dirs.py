@@ -1,4 +1,8 @@
-"""``cd`` (and bash's ``pushd``/``popd``/``dirs``): the working directory, logical by default."""
+"""``cd pwd`` (and bash's ``pushd``/``popd``/``dirs``): the working directory, logical by default.
+
+As in ash and bash, the shell keeps its logical working directory itself (``sh.curdir``):
+``$PWD`` only reports it, so assigning or unsetting it changes neither ``cd ..`` nor ``pwd``.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,16 @@ import stat as stat_mod
 from typing import TYPE_CHECKING
 
 from ...sandbox.fs import normpath
-from . import builtin
+from . import builtin, leading_options
 
 if TYPE_CHECKING:
     from ..shell import Shell
 
 
 def change_dir(sh: Shell, target: str, *, physical: bool = False, shown: str | None = None) -> int:
-    """Change to ``target`` (relative to ``$PWD``); updates ``PWD``/``OLDPWD``. Returns a status."""
+    """Change to ``target`` (relative to the logical directory); updates ``PWD``/``OLDPWD``. Returns a status."""
     proc = sh.proc
-    pwd = sh.get_var("PWD") or proc.cwd
-    if not pwd.startswith("/"):
-        pwd = proc.cwd
-    path = normpath(target, pwd)
+    path = normpath(target, sh.curdir)
     try:
         st = sh.fs.stat(path, "/")
         if not stat_mod.S_ISDIR(st.st_mode):
@@ -32,8 +33,12 @@ def change_dir(sh: Shell, target: str, *, physical: bool = False, shown: str | N
     except OSError as exc:
         sh.errmsg(f"can't cd to {shown or target}: {exc.strerror}", "cd")
         return 2
-    proc.cwd = path
-    sh.set_var("OLDPWD", pwd)
+    old = sh.get_var("PWD") if sh.bash else sh.curdir  # bash's OLDPWD is what $PWD said
+    proc.cwd = sh.curdir = path
+    if old is not None:
+        sh.set_var("OLDPWD", old)
+    else:
+        sh.unset_var("OLDPWD")
     sh.set_var("PWD", path)
     return 0
 
@@ -70,19 +75,38 @@ def cd(sh: Shell, argv: list[str]) -> int:
             return 2
         status = change_dir(sh, old, physical=physical)
         if status == 0:
-            sh.write((sh.get_var("PWD") or "") + "\n")
+            sh.write(sh.curdir + "\n")
         return status
     cdpath = sh.get_var("CDPATH")
     if cdpath and not target.startswith("/") and not target.startswith("."):
         for directory in cdpath.split(":"):
             candidate = (directory.rstrip("/") + "/" + target) if directory else target
-            pwd = sh.get_var("PWD") or sh.proc.cwd
-            if sh.fs.is_dir(normpath(candidate, pwd), "/"):
+            if sh.fs.is_dir(normpath(candidate, sh.curdir), "/"):
                 status = change_dir(sh, candidate, physical=physical, shown=target)
                 if status == 0 and directory:
-                    sh.write((sh.get_var("PWD") or "") + "\n")
+                    sh.write(sh.curdir + "\n")
                 return status
     return change_dir(sh, target, physical=physical)
+
+
+@builtin("pwd")
+def pwd(sh: Shell, argv: list[str]) -> int:
+    """``pwd [-L|-P]``: the logical directory unless ``-P`` (the ``pwd`` utility defaults to ``-P``)."""
+    physical = "physical" in sh.shopts
+    for opt in leading_options(argv[1:]):
+        for letter in opt[1:]:
+            if letter not in "LP":
+                sh.errmsg(f"illegal option -{letter}", "pwd")
+                return 2
+            physical = letter == "P"
+    path = sh.curdir
+    if physical:
+        try:
+            path = sh.fs.realpath(path, "/")
+        except OSError:
+            pass
+    sh.write(path + "\n")
+    return 0
 
 
 @builtin("pushd", bash_only=True)
@@ -95,7 +119,7 @@ def pushd(sh: Shell, argv: list[str]) -> int:
         target = sh.dir_stack.pop(0)
     else:
         target = argv[1]
-    old = sh.get_var("PWD") or sh.proc.cwd
+    old = sh.curdir
     status = change_dir(sh, target)
     if status == 0:
         sh.dir_stack.insert(0, old)
@@ -123,5 +147,5 @@ def dirs(sh: Shell, argv: list[str]) -> int:
 
 
 def _print_stack(sh: Shell) -> None:
-    entries = [sh.get_var("PWD") or sh.proc.cwd, *sh.dir_stack]
+    entries = [sh.curdir, *sh.dir_stack]
     sh.write(" ".join(sh._tilde_dir(e) for e in entries) + "\n")

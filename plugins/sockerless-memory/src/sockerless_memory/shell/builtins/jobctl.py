@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ...sandbox.signals import SIGNAL_NAMES, Interrupted, parse_signal, signal_name
 from ..errors import ShellError
-from ..jobs import Job
+from ..jobs import Job, JobSpecError
 from ..quote import single_quote
 from ..traps import EXIT
 from . import builtin, special
@@ -21,14 +21,21 @@ class _WaitInterrupted(Exception):
         self.status = status
 
 
-def _wait_job(sh: Shell, job: Job) -> int:
+def job_of(sh: Shell, spec: str) -> Job:
+    """The job a ``%`` specification names (raises :class:`JobSpecError`); commands are known
+    to bash, and to ash only under job control."""
+    return sh.jobs.find(spec, bash=sh.bash, commands=sh.bash or sh.opts.interactive)
+
+
+def _wait_job(sh: Shell, job: Job, *, report: bool = True) -> int:
+    """Wait for ``job``; ``report``: say what killed it (ash does for a job named to ``wait``)."""
     try:
         status = sh.proc.wait_child(job.proc, interruptible=True)
     except Interrupted as exc:
         sh.run_pending_traps()
         raise _WaitInterrupted(128 + exc.signum) from None
     sh.jobs.remove(job)
-    if status.signal is not None:
+    if report and status.signal is not None:
         sh.report_signal(status.signal)
     return status.shell_status
 
@@ -63,15 +70,18 @@ def wait(sh: Shell, argv: list[str]) -> int:
             return _wait_any(sh)
         if not args:
             for job in list(sh.jobs.jobs):
-                _wait_job(sh, job)
+                _wait_job(sh, job, report=False)
             return 0
         status = 0
         for arg in args:
             if arg.startswith("%"):
-                job = sh.jobs.by_spec(arg)
-                if job is None:
-                    sh.errmsg(f"{arg}: no such job", "wait")
-                    status = 2
+                try:
+                    job = job_of(sh, arg)
+                except JobSpecError as exc:
+                    sh.errmsg(str(exc), "wait")
+                    if not sh.bash:
+                        return 2  # an error in ash: the other operands are not waited for
+                    status = 127
                     continue
             elif arg.isdigit():
                 job = sh.jobs.by_pid(int(arg))

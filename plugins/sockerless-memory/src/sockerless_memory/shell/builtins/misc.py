@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..parser import RESERVED
 from ..quote import single_quote
-from . import SPECIAL, builtin, is_builtin
+from . import SPECIAL, builtin, is_builtin, leading_options
 
 if TYPE_CHECKING:
     from ..shell import Shell
@@ -39,10 +39,7 @@ def command(sh: Shell, argv: list[str]) -> int:
     """``command [-p] [-v|-V] name [args]``: run without function lookup, or describe."""
     args = argv[1:]
     mode = ""
-    while args and args[0].startswith("-") and len(args[0]) > 1:
-        opt = args.pop(0)
-        if opt == "--":
-            break
+    for opt in leading_options(args):
         for letter in opt[1:]:
             if letter in "vV":
                 mode = letter

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ...sandbox.files import OpenFile
 from ..variables import valid_name
-from . import builtin
+from . import builtin, leading_options
 
 if TYPE_CHECKING:
     from ..shell import Shell
@@ -340,10 +340,7 @@ def mapfile(sh: Shell, argv: list[str]) -> int:
     skip = 0
     delim = "\n"
     fd = 0
-    while args and args[0].startswith("-") and len(args[0]) > 1:
-        opt = args.pop(0)
-        if opt == "--":
-            break
+    for opt in leading_options(args):
         if opt == "-t":
             strip = True
             continue

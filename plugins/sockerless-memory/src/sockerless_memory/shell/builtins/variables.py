@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ..errors import ShellError
 from ..quote import single_quote
 from ..variables import Array, Assoc, valid_name
-from . import builtin, special
+from . import builtin, leading_options, special
 
 if TYPE_CHECKING:
     from ..shell import Shell
@@ -42,10 +42,7 @@ def export(sh: Shell, argv: list[str]) -> int:
     """``export [-p] [-n] name[=value] ...``."""
     args = argv[1:]
     unexport = False
-    while args and args[0].startswith("-") and len(args[0]) > 1:
-        opt = args.pop(0)
-        if opt == "--":
-            break
+    for opt in leading_options(args):
         if opt == "-n":
             unexport = True
         elif opt != "-p":
@@ -97,10 +94,7 @@ def unset(sh: Shell, argv: list[str]) -> int:
     """``unset [-v|-f] name ...``."""
     args = argv[1:]
     mode = "v"
-    while args and args[0].startswith("-") and len(args[0]) > 1:
-        opt = args.pop(0)
-        if opt == "--":
-            break
+    for opt in leading_options(args):
         if opt in ("-f", "-v"):
             mode = opt[1]
         else:

@@ -13,7 +13,7 @@ from ...sandbox.files import OpenFile, make_pipe
 from ...sandbox.process import Process
 from ..common import Util, strerror
 from ..regex import Regex, RegexError
-from ..spawn import child_target, exec_reason, run_child
+from ..spawn import exec_reason, run_child, start_child
 from ..timefmt import strftime as format_time
 from ..timefmt import zone
 from .parser import (
@@ -173,7 +173,26 @@ class RecordReader:
                 return text if text else None
 
 
-class Output:
+class _Stream:
+    """A stream of ``print``/``getline``, perhaps a pipe to or from a ``sh -c COMMAND`` child."""
+
+    interp: Interp
+    child: Process | None = None
+
+    def _start(self, command: str, fd: int, end: OpenFile) -> None:
+        """Run ``command`` with ``end`` (of a pipe) as its descriptor ``fd``."""
+        self.child = start_child(self.interp.u, ["sh", "-c", command], self.interp.report_exec, fds={fd: end})
+
+    def _wait(self) -> int:
+        """The exit status of the stream's command once it has ended (0 without one)."""
+        if self.child is None:
+            return 0
+        status = self.interp.u.proc.wait_child(self.child)
+        self.child = None
+        return status.shell_status
+
+
+class Output(_Stream):
     """An output stream opened by ``print > FILE``, ``>> FILE`` or ``| COMMAND``."""
 
     def __init__(self, interp: Interp, name: str, mode: str) -> None:
@@ -181,7 +200,6 @@ class Output:
         self.name = name
         self.mode = mode
         self.file: OpenFile | None = None
-        self.child: Process | None = None
         u = interp.u
         if name in ("/dev/stdout", "-") and mode != "|":
             self.write = lambda text: u.out.write(encode(text))  # type: ignore[method-assign]
@@ -191,11 +209,7 @@ class Output:
             return
         if mode == "|":
             reader, writer = make_pipe()
-            u.out.flush()
-            child = u.proc.fork(["sh", "-c", name])
-            child.fds.install(reader, 0)
-            u.proc.kernel.start_thread(child, child_target(child, ["sh", "-c", name], interp.report_exec))
-            self.child = child
+            self._start(name, 0, reader)
             self.file = writer
         else:
             self.file = u.create(name, append=mode == ">>")
@@ -212,27 +226,18 @@ class Output:
         if self.file is not None:
             self.file.release()
             self.file = None
-        if self.child is not None:
-            status = self.interp.u.proc.wait_child(self.child)
-            self.child = None
-            return status.shell_status
-        return 0
+        return self._wait()
 
 
-class Input:
+class Input(_Stream):
     """An input stream for ``getline < FILE`` or ``COMMAND | getline``."""
 
     def __init__(self, interp: Interp, name: str, command: bool) -> None:
         u = interp.u
-        self.child: Process | None = None
         self.interp = interp
         if command:
             reader, writer = make_pipe()
-            u.out.flush()
-            child = u.proc.fork(["sh", "-c", name])
-            child.fds.install(writer, 1)
-            u.proc.kernel.start_thread(child, child_target(child, ["sh", "-c", name], interp.report_exec))
-            self.child = child
+            self._start(name, 1, writer)
             self.file = reader
         else:
             self.file = u.proc.stdin.acquire() if name in ("-", "/dev/stdin") else u.open(name)
@@ -240,11 +245,7 @@ class Input:
 
     def close(self) -> int:
         self.file.release()
-        if self.child is not None:
-            status = self.interp.u.proc.wait_child(self.child)
-            self.child = None
-            return status.shell_status
-        return 0
+        return self._wait()
 
 
 class MainInput:

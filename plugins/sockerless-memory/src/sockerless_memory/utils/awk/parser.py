@@ -366,23 +366,12 @@ class Parser:
         kind = self.tok.kind
         if kind in ("print", "printf"):
             return self.print_statement()
-        if kind == "next":
+        if kind in _JUMPS:
             self.advance()
-
-            def do_next() -> None:
-                raise Next
-
-            return do_next
-        if kind == "nextfile":
-            self.advance()
-
-            def do_nextfile() -> None:
-                raise NextFile
-
-            return do_nextfile
+            return _jump(_JUMPS[kind])
         if kind == "exit":
             self.advance()
-            value = self.expr() if self.tok.kind not in ("NEWLINE", ";", "}", "EOF") else None
+            value = self.optional_expr()
 
             def do_exit() -> None:
                 raise ExitProgram(None if value is None else int(to_num(value())))
@@ -392,26 +381,12 @@ class Parser:
             if self.function is None:
                 raise self.error("return outside function")
             self.advance()
-            value = self.expr() if self.tok.kind not in ("NEWLINE", ";", "}", "EOF") else None
+            value = self.optional_expr()
 
             def do_return() -> None:
                 raise Return(UNINIT if value is None else value())
 
             return do_return
-        if kind == "break":
-            self.advance()
-
-            def do_break() -> None:
-                raise Break
-
-            return do_break
-        if kind == "continue":
-            self.advance()
-
-            def do_continue() -> None:
-                raise Continue
-
-            return do_continue
         if kind == "delete":
             self.advance()
             name = str(self.expect("NAME").value)
@@ -436,6 +411,10 @@ class Parser:
             expr()
 
         return evaluate
+
+    def optional_expr(self) -> Expr | None:
+        """The expression of ``exit``/``return``, if the statement does not end here."""
+        return self.expr() if self.tok.kind not in ("NEWLINE", ";", "}", "EOF") else None
 
     def print_statement(self) -> Stmt:
         interp = self.interp
@@ -990,6 +969,19 @@ def _sequence(statements: list[Stmt]) -> Stmt:
             statement()
 
     return run
+
+
+_JUMPS: dict[str, type[Exception]] = {"next": Next, "nextfile": NextFile, "break": Break, "continue": Continue}
+"""The statements that only jump (as the exception they raise)."""
+
+
+def _jump(exception: type[Exception]) -> Stmt:
+    """A statement that raises ``exception``."""
+
+    def jump() -> None:
+        raise exception
+
+    return jump
 
 
 def _nothing() -> None:
