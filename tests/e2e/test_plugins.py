@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +16,16 @@ FIXTURE = Path(__file__).parent.parent / "fixtures" / "sockerless-hostproc"
 
 @pytest.fixture(scope="module")
 def plugin_path(tmp_path_factory) -> Path:
-    """Install the fixture package into its own directory (a real pip install with metadata)."""
+    """Install the fixture package into its own directory (a real pip install with metadata).
+
+    The source is copied first: setuptools builds in the source tree, and parallel test
+    workers would trip over each other's build directories.
+    """
     target = tmp_path_factory.mktemp("plugin-site")
+    source = tmp_path_factory.mktemp("plugin-src") / FIXTURE.name
+    shutil.copytree(FIXTURE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(FIXTURE)], check=True, capture_output=True)
+                    "--target", str(target), str(source)], check=True, capture_output=True)
     return target
 
 
