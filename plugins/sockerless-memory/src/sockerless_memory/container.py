@@ -17,7 +17,7 @@ from sockerless.plugins.backend import ExitResult, StartError
 
 from .copying import discard_tree
 from .init import INIT_PATH, run_init
-from .sandbox.exec import DEFAULT_PATH, ExecError, execute, preflight
+from .sandbox.exec import DEFAULT_PATH, ExecError, preflight, run_entrypoint
 from .sandbox.files import NullFile, OpenFile, StreamInput, StreamOutput
 from .sandbox.fs import FileSystem, Mount
 from .sandbox.kernel import Kernel
@@ -60,14 +60,6 @@ class SandboxProcess:
 def _resolve(future: asyncio.Future[ExitResult], result: ExitResult) -> None:
     if not future.done():
         future.set_result(result)
-
-
-def _run_program(proc: Process, argv: list[str]) -> int:
-    try:
-        return execute(proc, argv)
-    except ExecError as exc:
-        proc.stderr.write(f"{exc.reason}\n".encode())
-        return exc.status
 
 
 class MemoryContainer:
@@ -147,10 +139,10 @@ class MemoryContainer:
 
         if record.host_config.Init is True:
             spec = ProcessSpec(argv=[INIT_PATH, "--", *argv], env=dict(env), cwd=cwd, creds=creds)
-            proc = kernel.spawn(spec, stdio, lambda p: run_init(p, argv, _run_program), on_exit=exited)
+            proc = kernel.spawn(spec, stdio, lambda p: run_init(p, argv, run_entrypoint), on_exit=exited)
         else:
             spec = ProcessSpec(argv=argv, env=dict(env), cwd=cwd, creds=creds)
-            proc = kernel.spawn(spec, stdio, lambda p: _run_program(p, argv), on_exit=exited)
+            proc = kernel.spawn(spec, stdio, lambda p: run_entrypoint(p, argv), on_exit=exited)
         handle.pid, handle.process = proc.pid, proc
         return handle
 
@@ -187,7 +179,7 @@ class MemoryContainer:
             handle.exited(proc)
 
         proc = kernel.spawn(ProcessSpec(argv=list(argv), env=merged, cwd=cwd, creds=creds), stdio,
-                            lambda p: _run_program(p, list(argv)), on_exit=exited)
+                            lambda p: run_entrypoint(p, list(argv)), on_exit=exited)
         handle.pid, handle.process = proc.pid, proc
         return handle
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,3 +80,29 @@ def snapshot(root: Path) -> dict[str, tuple]:
             result[os.path.relpath(path, root)] = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_nlink,
                                                    st.st_ino, st.st_mtime_ns, st.st_ctime_ns, extra)
     return result
+
+
+@contextlib.contextmanager
+def flipping(link: Path, *targets: str) -> Iterator[None]:
+    """A racing attacker: while the block runs, ``link`` keeps being replaced by symlinks to ``targets``."""
+    stop = threading.Event()
+
+    def flipper() -> None:
+        while not stop.is_set():
+            for target in targets:
+                try:
+                    os.unlink(link)
+                except FileNotFoundError:
+                    pass
+                try:
+                    os.symlink(target, link)
+                except FileExistsError:
+                    pass
+
+    thread = threading.Thread(target=flipper, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)

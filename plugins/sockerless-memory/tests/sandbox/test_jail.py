@@ -7,7 +7,7 @@ import os
 import threading
 
 import pytest
-from layer_support import Link, make_tree, snapshot
+from layer_support import Link, flipping, make_tree, snapshot
 from sockerless_memory.sandbox.fs import FileSystem, Mount
 
 
@@ -146,32 +146,13 @@ def test_concurrent_symlink_swap_never_escapes(world):
     target = root / "tmp" / "flip"
     (root / "tmp" / "real").mkdir()
     (root / "tmp" / "real" / "secret").write_text("inside\n")
-    stop = threading.Event()
-
-    def flipper():
-        while not stop.is_set():
-            for make in (lambda: os.symlink(str(host), target), lambda: os.symlink("real", target)):
-                try:
-                    os.unlink(target)
-                except FileNotFoundError:
-                    pass
-                try:
-                    make()
-                except FileExistsError:
-                    pass
-
-    thread = threading.Thread(target=flipper, daemon=True)
-    thread.start()
-    try:
+    with flipping(target, str(host), "real"):
         for _ in range(3000):
             try:
                 data = fs.read_bytes("/tmp/flip/secret")
             except OSError:
                 continue
             assert data == b"inside\n"
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 # -- the union: links and races in lower layers and in the upper directory ---------------------
@@ -303,32 +284,13 @@ def test_racing_upper_links_never_reach_the_host_during_copy_up(layered):
     fs, upper, host, _layer = layered
     flip = upper / "tmp" / "flip"
     (upper / "tmp").mkdir(exist_ok=True)
-    stop = threading.Event()
-
-    def flipper():
-        while not stop.is_set():
-            for make in (lambda: os.symlink(str(host), flip), lambda: os.symlink("/usr/share/doc", flip)):
-                try:
-                    os.unlink(flip)
-                except FileNotFoundError:
-                    pass
-                try:
-                    make()
-                except FileExistsError:
-                    pass
-
-    thread = threading.Thread(target=flipper, daemon=True)
-    thread.start()
-    try:
+    with flipping(flip, str(host), "/usr/share/doc"):
         for i in range(500):
             try:
                 fs.write_bytes(f"/tmp/flip/w{i % 7}", b"w")
                 assert fs.read_bytes("/tmp/flip/readme") == b"inside\n"
             except OSError:
                 continue
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 def test_a_layer_changed_behind_the_cache_is_not_followed(tmp_path):

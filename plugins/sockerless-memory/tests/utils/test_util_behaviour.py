@@ -270,9 +270,9 @@ def test_write_error_is_reported(box: Sandbox) -> None:
 def _start(box: Sandbox, argv: list[str]):
     kernel = Kernel(box.fs)
     out, err = CaptureOutput(), CaptureOutput()
-    from sockerless_memory.sandbox.harness import run_argv
+    from sockerless_memory.sandbox.exec import run_entrypoint
 
-    proc = kernel.spawn(ProcessSpec(argv=argv, env=dict(box.env), cwd="/w"), (BytesInput(b""), out.acquire(), err.acquire()), lambda p: run_argv(p, argv))
+    proc = kernel.spawn(ProcessSpec(argv=argv, env=dict(box.env), cwd="/w"), (BytesInput(b""), out.acquire(), err.acquire()), lambda p: run_entrypoint(p, argv))
     return kernel, proc, out
 
 

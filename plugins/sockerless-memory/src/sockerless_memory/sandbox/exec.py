@@ -165,3 +165,12 @@ def run_multicall(proc: Process, argv: list[str]) -> int:
         raise ExecError(name, "applet not provided by the memory sandbox", 127)
     proc.argv = list(argv)
     return func(proc, argv)
+
+
+def run_entrypoint(proc: Process, argv: list[str]) -> int:
+    """Run a container's (or an exec's) command: its status, or why it could not start."""
+    try:
+        return execute(proc, argv)
+    except ExecError as exc:
+        proc.stderr.write(f"{exc.reason}\n".encode())
+        return exc.status

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import rootfs
-from .exec import DEFAULT_PATH, ExecError, execute
+from .exec import DEFAULT_PATH, run_entrypoint
 from .files import BytesInput, CaptureOutput
 from .fs import FileSystem, Mount
 from .kernel import Kernel
-from .process import Process, ProcessSpec
+from .process import ProcessSpec
 
 
 @dataclass
@@ -39,15 +39,6 @@ class RunResult:
     def err(self) -> str:
         """stderr decoded as UTF-8."""
         return self.stderr.decode("utf-8", "replace")
-
-
-def run_argv(proc: Process, argv: list[str]) -> int:
-    """Container-entrypoint semantics: execute ``argv`` or report why it cannot start."""
-    try:
-        return execute(proc, argv)
-    except ExecError as exc:
-        proc.stderr.write(f"sandbox: {exc}\n".encode())
-        return exc.status
 
 
 class Sandbox:
@@ -98,7 +89,7 @@ class Sandbox:
         kernel = Kernel(self.fs, hostname=self.hostname)
         out, err = CaptureOutput(), CaptureOutput()
         spec = ProcessSpec(argv=list(argv), env=dict(self.env if env is None else env), cwd=cwd)
-        proc = kernel.spawn(spec, (BytesInput(stdin), out.acquire(), err.acquire()), lambda p: run_argv(p, argv))
+        proc = kernel.spawn(spec, (BytesInput(stdin), out.acquire(), err.acquire()), lambda p: run_entrypoint(p, argv))
         if not proc._done.wait(timeout):
             kernel.signal_all(9)
             proc._done.wait(5)
