@@ -12,7 +12,7 @@ from ..api.filters import Filters
 from ..api.models.networks import IPAM, EndpointSettings, IPAMPool, NetworkCreateRequest
 from . import ipam
 from .events import EventBus
-from .ids import new_id, short
+from .ids import new_id
 from .records import ContainerRecord, NetworkRecord
 from .store import Store
 from .timeutil import now_ns, parse_rfc3339, parse_timestamp, rfc3339_nano
@@ -250,7 +250,3 @@ class NetworkService:
                 return False
         return True
 
-
-def short_network_id(network: NetworkRecord) -> str:
-    """The 12-character id."""
-    return short(network.id)

@@ -46,10 +46,6 @@ class Reference:
             return f"{self.familiar_name}@{self.digest}"
         return f"{self.familiar_name}:{self.tag or 'latest'}"
 
-    def with_tag(self, tag: str) -> Reference:
-        """The same repository with another tag (and no digest)."""
-        return Reference(self.domain, self.path, tag, "")
-
     @property
     def registry_host(self) -> str:
         """Where the registry of this reference lives."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -164,7 +163,3 @@ def summary(record: ContainerRecord, version: ApiVersion, *, with_size: bool = F
         body["SizeRootFs"] = record.backend_state.get("size_rootfs", 0)
     return body
 
-
-def log_dir(data_root: str, container_id: str) -> str:
-    """Where a container's core-side files live."""
-    return os.path.join(data_root, "containers", container_id)

@@ -9,7 +9,6 @@ sent before ``start`` is buffered until the process reads it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Protocol
 
 from .logs import STDERR, STDOUT, ContainerLog
@@ -37,19 +36,13 @@ class ContainerStreams:
         self._open_streams: set[int] = set()
         self._run_ended: asyncio.Event = asyncio.Event()
         self._run_ended.set()
-        self._on_stdin_drained: Callable[[], None] | None = None
 
     # -- runs --------------------------------------------------------------------------------
     def stdin(self) -> InputStream:
         """The stdin pipe of the current (or next) run, created on first use."""
         if self._stdin is None or self._stdin.closed or self._stdin.at_eof:
-            self._stdin = InputStream(on_drained=self._stdin_drained)
+            self._stdin = InputStream()
         return self._stdin
-
-    def _stdin_drained(self) -> None:
-        callback = self._on_stdin_drained
-        if callback is not None:
-            self._loop.call_soon_threadsafe(callback)
 
     def new_run(self, *, tty: bool, open_stdin: bool, console_size: tuple[int, int] | None = None) -> ProcessIO:
         """Streams for a new run of the main process."""
@@ -117,7 +110,3 @@ class ContainerStreams:
     def detach(self, sink: AttachSink) -> None:
         """Stop sending output to ``sink``."""
         self._sinks.discard(sink)
-
-    def set_stdin_drained_callback(self, callback: Callable[[], None] | None) -> None:
-        """Called (on the loop) when buffered stdin falls below the high-water mark."""
-        self._on_stdin_drained = callback

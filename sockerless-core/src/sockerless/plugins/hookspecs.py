@@ -226,7 +226,3 @@ class BackendHooks:
         directory, or ``None`` when the backend has no built-in image.
         """
 
-
-def all_specs() -> tuple[type, type]:
-    """The two hook specification classes."""
-    return PluginHooks, BackendHooks

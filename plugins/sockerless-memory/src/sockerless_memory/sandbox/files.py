@@ -189,15 +189,6 @@ class HostFile(OpenFile):
     def fileno(self) -> int:
         return self.fd
 
-    def sync_offset(self) -> None:
-        """Give read-ahead back to the kernel offset (before handing the fd to a guest)."""
-        if self._rbuf:
-            try:
-                os.lseek(self.fd, -len(self._rbuf), os.SEEK_CUR)
-            except OSError:
-                return
-            self._rbuf = b""
-
     def _close(self) -> None:
         os.close(self.fd)
 

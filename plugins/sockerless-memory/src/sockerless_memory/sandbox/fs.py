@@ -322,11 +322,6 @@ class FileSystem:
             self._existing(res, path).close()
             return res.path
 
-    def resolve_path(self, path: str, cwd: str = "/") -> str:
-        """The canonical container path; the final component need not exist."""
-        with self.resolve(path, cwd, follow=True) as res:
-            return res.path
-
     def stat(self, path: str, cwd: str = "/", *, follow: bool = True) -> os.stat_result:
         """``stat``/``lstat`` of a container path."""
         with self.resolve(path, cwd, follow=follow) as res:

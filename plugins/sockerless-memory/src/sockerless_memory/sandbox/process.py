@@ -158,10 +158,6 @@ class FdTable:
         file.release()
         return True
 
-    def set_cloexec(self, fd: int, flag: bool = True) -> None:
-        """Mark a descriptor close-on-exec."""
-        (self._cloexec.add if flag else self._cloexec.discard)(fd)
-
     def copy(self) -> FdTable:
         """A child's table: the same descriptions, one more reference each."""
         return FdTable({fd: file.acquire() for fd, file in self._fds.items()}, self._cloexec)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from msgspec import UNSET, UnsetType
 
@@ -89,7 +87,3 @@ class NetworkDisconnectRequest(msgspec.Struct, kw_only=True):
     Container: str = ""
     Force: bool = False
 
-
-def empty_dict() -> dict[str, Any]:
-    """A fresh empty dict (for default factories)."""
-    return {}
