@@ -120,8 +120,11 @@ class ImageService:
 
     async def _pull_builtin(self, ref: refs.Reference, builtin: BuiltinImage, reason: str) -> AsyncIterator[ProgressLine]:
         yield {"status": f"Pulling from {ref.path}", "id": ref.tag or ref.digest}
-        why = reason or "this build of sockerless has no registry client yet"
-        yield {"status": f"{ref.registry_host}: {why}: using the {builtin.description} for {ref.familiar}"}
+        if reason:
+            why = f"the registry {ref.registry_host} could not be reached ({reason})"
+        else:
+            why = f"the registry {ref.registry_host} is reachable, but this build of sockerless has no registry client yet"
+        yield {"status": f"{why}: using the {builtin.description} for {ref.familiar}"}
         layer_id, size = await asyncio.to_thread(self.layers.create_from_builder, builtin.build)
         image = self._builtin_record(ref, builtin.config, layer_id, size)
         existing = self.store.images.get(image.Id)
