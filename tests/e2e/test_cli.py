@@ -264,3 +264,9 @@ def test_init_forwards_signals(docker, name):
     assert out(docker("inspect", "-f", "{{.State.ExitCode}}", name)).strip() == "143"
     docker("rm", name, check=True)
     assert docker("run", "--rm", "--init", "alpine", "sh", "-c", "exit 5").returncode == 5
+
+
+def test_pull_by_digest_is_refused_without_a_registry(docker):
+    result = docker("pull", "alpine@sha256:" + "ab" * 32)
+    assert result.returncode != 0
+    assert "a pull by digest needs the registry" in result.stderr.decode()

@@ -112,6 +112,10 @@ class ImageService:
         if platform and platform not in ("linux", "linux/amd64", "linux/arm64", "linux/" + _machine_arch()):
             raise InvalidParameter(f"image platform {platform!r} is not available from a built-in rootfs")
         reason = await _registry_unreachable(ref.registry_host)
+        if ref.digest:
+            detail = reason or "this build of sockerless has no registry client yet"
+            raise Unavailable(f"cannot pull {ref.familiar}: a pull by digest needs the registry ({detail}); "
+                              "a built-in rootfs cannot stand in for specific content")
         builtin = await self._builtin(ref.familiar)
         if builtin is None:
             detail = reason or "this build of sockerless has no registry client yet"
