@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from . import copyup, layers, union
-from .layers import OPAQUE, WHITEOUT, LayerStack, Leaf, View
+from .layers import OPAQUE, LayerStack, Leaf, View, whited_out
 from .resolution import (
     PATH_FLAGS,
     Dir,
@@ -419,10 +419,9 @@ class FileSystem:
                     for entry in it:
                         name = entry.name
                         if union.is_reserved(name):
-                            if name == OPAQUE:
-                                opaque = True
-                            else:
-                                taken.add(name[len(WHITEOUT):])
+                            opaque = opaque or name == OPAQUE
+                            if (gone := whited_out(name)) is not None:
+                                taken.add(gone)
                             continue
                         taken.add(name)
                         entries.append(UnionEntry.from_dir_entry(entry, join(res.path, name), self._stat_entry))

@@ -26,6 +26,13 @@ from collections.abc import Sequence
 WHITEOUT = ".wh."
 """Prefix of an OCI whiteout entry: ``.wh.NAME`` deletes ``NAME`` of the layers below."""
 OPAQUE = ".wh..wh..opq"
+
+
+def whited_out(name: str) -> str | None:
+    """The name a whiteout entry deletes; ``None`` for the opaque marker and other ``.wh..wh.`` metadata."""
+    if name.startswith(WHITEOUT + WHITEOUT):
+        return None
+    return name[len(WHITEOUT):]
 """OCI opaque marker: the directory holding it hides the content of the layers below."""
 
 _PATH_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -85,10 +92,9 @@ class LayerTree:
                 for entry in it:
                     name = entry.name
                     if name.startswith(WHITEOUT):
-                        if name == OPAQUE:
-                            opaque = True
-                        elif not name.startswith(WHITEOUT + WHITEOUT):
-                            whiteouts.add(name[len(WHITEOUT):])
+                        opaque = opaque or name == OPAQUE
+                        if (gone := whited_out(name)) is not None:
+                            whiteouts.add(gone)
                         continue
                     st = entry.stat(follow_symlinks=False)  # fstatat on the directory fd, no follow
                     entries[name] = st

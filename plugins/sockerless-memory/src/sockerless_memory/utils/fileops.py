@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_mod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..sandbox.files import CHUNK
@@ -237,6 +238,16 @@ class Copier:
         u.fs.utime(dst, (st.st_atime_ns, st.st_mtime_ns), u.cwd, follow=follow)
 
 
+def _removal(u: Util, path: str, action: Callable[[], object]) -> bool:
+    """Run one step of a removal; report a failure as ``rm`` does."""
+    try:
+        action()
+    except OSError as exc:
+        u.error(f"can't remove '{path}': {strerror(exc)}")
+        return False
+    return True
+
+
 def remove_tree(u: Util, path: str, *, recursive: bool, force: bool = False, interactive: bool = False) -> bool:
     """``rm``: remove ``path`` (a directory only when ``recursive``); symlinks are never followed."""
     u.check()
@@ -253,27 +264,15 @@ def remove_tree(u: Util, path: str, *, recursive: bool, force: bool = False, int
             return False
         if interactive and not ask(u, f"descend into directory '{path}'"):
             return True
-        ok = True
-        try:
-            names = u.fs.listdir(path, u.cwd)
-        except OSError as exc:
-            u.error(f"can't remove '{path}': {strerror(exc)}")
+        names: list[str] = []
+        if not _removal(u, path, lambda: names.extend(u.fs.listdir(path, u.cwd))):
             return False
+        ok = True
         for name in names:
             ok = remove_tree(u, join(path, name), recursive=True, force=force, interactive=interactive) and ok
         if interactive and not ask(u, f"remove directory '{path}'"):
             return ok
-        try:
-            u.fs.rmdir(path, u.cwd)
-        except OSError as exc:
-            u.error(f"can't remove '{path}': {strerror(exc)}")
-            return False
-        return ok
+        return _removal(u, path, lambda: u.fs.rmdir(path, u.cwd)) and ok
     if interactive and not ask(u, f"remove '{path}'"):
         return True
-    try:
-        u.fs.unlink(path, u.cwd)
-    except OSError as exc:
-        u.error(f"can't remove '{path}': {strerror(exc)}")
-        return False
-    return True
+    return _removal(u, path, lambda: u.fs.unlink(path, u.cwd))
