@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..sandbox.exec import DEFAULT_PATH, ExecError, execute_path, find_program
 from ..sandbox.signals import ProcessExit
+from . import procsub
 from .ast import Assign, FuncDef, Simple
 from .errors import ReturnFromFunction, ShellError
 from .interp import register
@@ -44,24 +45,12 @@ class CommandMixin:
         self.lineno = node.line
         self.cmdsub_status = 0
         words = node.words
-        argv = self.expand_words(words) if words else []
-        if not argv:
-            status = self._assignments_only(node)
-        else:
-            name = argv[0]
-            func = self.special.get(name)
-            if func is not None:
-                status = self._builtin(func, argv, node, True)
-            else:
-                fn = self.functions.get(name)
-                if fn is not None:
-                    status = self._call(fn, argv, node)
-                else:
-                    func = self.builtins.get(name)
-                    if func is not None:
-                        status = self._builtin(func, argv, node, False)
-                    else:
-                        status = self._external(argv, node, tail)
+        mark = len(self.procsubs)
+        try:
+            status = self._run_simple(node, words, tail)
+        finally:
+            if len(self.procsubs) > mark:
+                procsub.close_from(self, mark)
         self.status = status
         if self.bash:
             self.vars["PIPESTATUS"] = Array({0: str(status)})
@@ -70,6 +59,22 @@ class CommandMixin:
         if status and not self.tested:
             self.check_failure(status)
         return status
+
+    def _run_simple(self: Shell, node: Simple, words: list, tail: bool) -> int:
+        argv = self.expand_words(words) if words else []
+        if not argv:
+            return self._assignments_only(node)
+        name = argv[0]
+        func = self.special.get(name)
+        if func is not None:
+            return self._builtin(func, argv, node, True)
+        fn = self.functions.get(name)
+        if fn is not None:
+            return self._call(fn, argv, node)
+        func = self.builtins.get(name)
+        if func is not None:
+            return self._builtin(func, argv, node, False)
+        return self._external(argv, node, tail)
 
     # -- assignments ---------------------------------------------------------------------
     def _expand_assigns(self: Shell, assigns: list[Assign]) -> Values:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import glob as globmod
 from . import pattern as pat
+from . import procsub
 from .ast import Arith, CmdSub, DQuote, Lit, Param, Part, ProcSub, Quoted, Tilde, Word, WordLike
 from .braces import expand_braces
 from .errors import ShellError
@@ -298,7 +299,7 @@ class ExpandMixin:
             elif tp is Tilde:
                 out.quoted(self.tilde(p.user))
             elif tp is ProcSub:
-                raise ShellError("process substitution is not supported by this shell", 1)
+                out.quoted(procsub.substitute(self, p))
             else:  # an array literal outside an assignment
                 raise ShellError('syntax error: unexpected "("')
 

@@ -71,6 +71,9 @@ def wait(sh: Shell, argv: list[str]) -> int:
         if not args:
             for job in list(sh.jobs.jobs):
                 _wait_job(sh, job, report=False)
+            for child in sh.procsub_children:  # bash's wait also waits for process substitutions
+                sh.proc.wait_child(child, interruptible=True)
+            sh.procsub_children.clear()
             return 0
         status = 0
         for arg in args:
