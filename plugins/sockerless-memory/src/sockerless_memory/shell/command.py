@@ -64,6 +64,8 @@ class CommandMixin:
         argv = self.expand_words(words) if words else []
         if not argv:
             return self._assignments_only(node)
+        if self.bash:
+            self.vars["_"] = argv[-1]  # bash's $_: the last word of the previous command
         name = argv[0]
         func = self.special.get(name)
         if func is not None:
@@ -109,11 +111,13 @@ class CommandMixin:
         self.set_var(name, value)
 
     def _assignments_only(self: Shell, node: Simple) -> int:
-        values = self._expand_assigns(node.assigns) if node.assigns else []
+        values: Values = []
+        for a in node.assigns:  # left to right: each sees the ones before it (IFS=, x=($y))
+            value = self.expand_words(a.array) if a.array is not None else self.expand_str(a.value)
+            self.assign(a, value)
+            values.append((a, value))
         if self.opts.xtrace and values:
             self.trace([], values)
-        for a, value in values:
-            self.assign(a, value)
         if node.redirs:
             saved: list = []
             try:
