@@ -181,6 +181,11 @@ class CommandMixin:
                     temp = self._temp_assign(values)
             status = func(self, argv)
             return status | 1 if self.write_failed else status  # as ash: output that could not be written
+        except ShellError as exc:
+            if saved:  # the builtin's own error goes where its redirections send stderr
+                self.report(exc)
+                exc.reported = True
+            raise
         finally:
             self.write_failed = outer_failed
             if temp is not None:

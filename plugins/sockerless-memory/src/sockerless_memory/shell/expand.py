@@ -228,7 +228,11 @@ class ExpandMixin:
                 return p.text  # type: ignore[union-attr]
             if tp is Arith:
                 return str(self.arith_expand(p))  # type: ignore[arg-type]
-        collector = _Concat()
+        if self.bash:
+            collector = _Concat()
+        else:  # ash joins "$@" like "$*" where no fields are made (assignments, case words, here-docs)
+            ifs = self.get_var("IFS")
+            collector = _Concat(" " if ifs is None else ifs[:1])
         self._walk(parts, collector, True)
         return "".join(collector.parts)
 

@@ -169,7 +169,9 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
             pass
 
     def report(self, exc: ShellError, proc: Process | None = None) -> None:
-        """Print a :class:`ShellError`."""
+        """Print a :class:`ShellError` (once)."""
+        if exc.reported:
+            return
         line = exc.line if isinstance(exc, ShellSyntaxError) else None
         self.errmsg(exc.message, exc.builtin, line=line, proc=proc)
 

@@ -177,7 +177,7 @@ def _condition(sh: Shell, cond: str) -> int | str | None:
     upper = cond.upper()
     if upper in ("EXIT", "0", "SIGEXIT"):
         return EXIT
-    if upper == "ERR" and sh.bash:
+    if upper == "ERR":  # bash's, and busybox's ash has it too
         return upper
     try:
         return parse_signal(cond)
