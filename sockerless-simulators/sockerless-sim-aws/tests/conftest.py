@@ -30,6 +30,10 @@ class SimulatorProcess:
         """The port it listens on."""
         return int(self.endpoint.rsplit(":", 1)[1])
 
+    def env(self) -> dict[str, str]:
+        """Environment for the aws CLI and SDKs: test credentials and region."""
+        return {**os.environ, **CREDENTIALS}
+
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client for ``service`` pointed at the simulator."""
         import boto3
@@ -71,6 +75,21 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorProcess]:
     simulator = start_simulator(tmp_path_factory.mktemp("sim-aws"))
     yield simulator
     simulator.stop()
+
+
+@pytest.fixture
+def start_sim() -> Iterator[Callable[..., SimulatorProcess]]:
+    """``start_sim(data_dir, *args)``: private simulators for one test, killed at teardown."""
+    started: list[SimulatorProcess] = []
+
+    def start(data_dir: Path, *args: str) -> SimulatorProcess:
+        simulator = start_simulator(data_dir, *args)
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop(9)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ Cloud Map, EFS) goes to moto's server, which routes by the request's signing sco
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -140,6 +141,8 @@ class Simulator:
 
 
 def _moto_app() -> Any:
+    # AWS managed policies (AmazonECSTaskExecutionRolePolicy...) exist in every real account.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     return DomainDispatcherApplication(create_backend_app)

@@ -64,6 +64,8 @@ class TaskRunner:
             if task.status == "STOPPED":
                 continue
             for container in task.view["containers"]:
+                if container.get("runtimeId") and container.get("lastStatus") != "STOPPED":
+                    self.executor.reap(container["runtimeId"])
                 if container.get("lastStatus") != "STOPPED":
                     self.model.update_container(task, container["name"], lastStatus="STOPPED",
                                                 reason="the simulator restarted while the container ran")

@@ -56,6 +56,9 @@ class Executor(Protocol):
     def start(self, spec: WorkloadSpec, output: OutputSink) -> Workload:
         """Start ``spec``; raise :class:`StartFailure` with a cloud-style reason when it cannot."""
 
+    def reap(self, runtime_id: str) -> None:
+        """Kill a workload left over from before a simulator restart, if it still runs."""
+
 
 def exit_status(returncode: int) -> int:
     """A process return code as a container exit code: death by signal N becomes 128+N."""

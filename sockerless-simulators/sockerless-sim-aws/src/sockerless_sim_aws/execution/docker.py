@@ -89,3 +89,7 @@ class DockerExecutor:
         if out.returncode != 0:
             raise StartFailure(f"CannotStartContainerError: {out.stderr.strip()[-500:]}")
         return DockerWorkload(self.cli, out.stdout.strip(), output)
+
+    def reap(self, runtime_id: str) -> None:
+        """``docker rm -f`` the leftover container."""
+        subprocess.run([*self.cli, "rm", "-f", runtime_id], capture_output=True, timeout=60)

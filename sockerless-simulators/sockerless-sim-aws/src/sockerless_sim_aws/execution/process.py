@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -82,3 +83,12 @@ class ProcessExecutor:
         except OSError as exc:
             raise StartFailure(f"CannotStartContainerError: {exc}") from None
         return ProcessWorkload(process, output)
+
+    def reap(self, runtime_id: str) -> None:
+        """SIGKILL the leftover process group (each workload leads its own)."""
+        try:
+            pid = int(runtime_id)
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+        except (ValueError, ProcessLookupError, PermissionError):
+            pass
