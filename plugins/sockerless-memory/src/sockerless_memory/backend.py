@@ -10,16 +10,17 @@ from sockerless.api.errors import InvalidParameter
 from sockerless.api.models.images import ImageRecord
 from sockerless.engine.records import ContainerRecord
 from sockerless.engine.stdio import ProcessIO
-from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, TopResult
+from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, StartError, TopResult
 from sockerless.plugins.hookspecs import hookimpl
 
 from .container import MemoryContainer, SandboxProcess
 from .images import builtin_image
+from .sandbox.archivefs import JailArchiveFS
 
 CAPABILITIES = frozenset({
     Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS, Capability.PAUSE,
     Capability.RESIZE, Capability.TOP, Capability.NETWORKS, Capability.VOLUMES, Capability.BIND_MOUNTS,
-    Capability.RESTART,
+    Capability.RESTART, Capability.ARCHIVE,
 })
 TOP_TITLES = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
 
@@ -140,6 +141,13 @@ class MemoryBackend:
     def sockerless_exec_start(self, container: ContainerRecord, exec_id: str, argv: list[str], env: list[str],
                               workdir: str, user: str, tty: bool, io: ProcessIO) -> SandboxProcess:
         return self._container(container).exec(exec_id, argv, env, workdir, user, io, self.loop)
+
+    @hookimpl
+    def sockerless_archive_filesystem(self, container: ContainerRecord, mounts: bool) -> JailArchiveFS:
+        try:
+            return self._container(container).archive_fs(container, with_mounts=mounts)
+        except StartError as exc:
+            raise InvalidParameter(exc.message) from None
 
     @hookimpl
     def sockerless_backend_close(self) -> None:
