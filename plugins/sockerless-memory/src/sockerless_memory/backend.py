@@ -10,7 +10,7 @@ from sockerless.api.errors import InvalidParameter
 from sockerless.api.models.images import ImageRecord
 from sockerless.engine.records import ContainerRecord
 from sockerless.engine.stdio import ProcessIO
-from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, StartError, TopResult
+from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, ContainerStats, StartError, TopResult
 from sockerless.plugins.hookspecs import hookimpl
 
 from .container import MemoryContainer, SandboxProcess
@@ -20,7 +20,7 @@ from .sandbox.archivefs import JailArchiveFS
 CAPABILITIES = frozenset({
     Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS, Capability.PAUSE,
     Capability.RESIZE, Capability.TOP, Capability.NETWORKS, Capability.VOLUMES, Capability.BIND_MOUNTS,
-    Capability.RESTART, Capability.ARCHIVE,
+    Capability.RESTART, Capability.ARCHIVE, Capability.STATS,
 })
 TOP_TITLES = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
 
@@ -136,6 +136,15 @@ class MemoryBackend:
             rows.append([user, str(proc.pid), str(proc.ppid), "0", time.strftime("%H:%M", time.localtime(proc.start_time)),
                          tty, f"{cpu // 3600:02d}:{cpu // 60 % 60:02d}:{cpu % 60:02d}", " ".join(proc.argv)])
         return TopResult(titles=TOP_TITLES, processes=rows)
+
+    @hookimpl
+    def sockerless_container_stats(self, container: ContainerRecord) -> ContainerStats:
+        # CPU: the thread CPU clocks of the container's processes (ended ones included).
+        # Memory is not reported: the processes are threads sharing the daemon's heap.
+        kernel = self._container(container).kernel
+        if kernel is None:
+            return ContainerStats(cpu_total_ns=0, pids=0)
+        return ContainerStats(cpu_total_ns=int(kernel.cpu_seconds() * 1e9), pids=kernel.live_count())
 
     @hookimpl
     def sockerless_exec_start(self, container: ContainerRecord, exec_id: str, argv: list[str], env: list[str],

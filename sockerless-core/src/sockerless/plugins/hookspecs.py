@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..engine.events import Event
     from ..engine.records import ContainerRecord, NetworkRecord, VolumeRecord
     from ..engine.stdio import ProcessIO
-    from .backend import BackendInfo, BackendSpec, RunningProcess, TopResult
+    from .backend import BackendInfo, BackendSpec, ContainerStats, RunningProcess, TopResult
     from .commands import CommandRegistry
 
 HOOKS_VERSION = 1
@@ -145,6 +145,10 @@ class BackendHooks:
     @hookspec(firstresult=True)
     def sockerless_container_top(self, container: ContainerRecord, ps_args: str) -> TopResult:
         """List the container's processes (capability ``top``)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_container_stats(self, container: ContainerRecord) -> ContainerStats:
+        """Sample the resource use of a running container (capability ``stats``)."""
 
     @hookspec(firstresult=True)
     def sockerless_container_attach(self, container: ContainerRecord, io: ProcessIO) -> Any:
