@@ -20,6 +20,7 @@ from ..api.models.networks import NetworkCreateRequest
 from ..api.models.volumes import VolumeCreateRequest
 from ..plugins.backend import BackendContext, Capability
 from ..plugins.manager import PluginManager, backend_manager
+from .archive import ArchiveService
 from .backendcall import Backend
 from .containers import ContainerService, labels_of
 from .events import Event, EventBus
@@ -66,6 +67,7 @@ class Engine:
         self.lifecycle = Lifecycle(self)
         self.execs = ExecService(self)
         self.health = HealthChecker(self)
+        self.archive = ArchiveService(self)
 
     def _observe(self, event: Event) -> None:
         self.plugins.hook.sockerless_event(event=event)
