@@ -222,7 +222,7 @@ async def spawn(spec: SpawnSpec) -> Child:
         if identity is not None:
             kwargs = {"user": identity.uid, "group": identity.gid, "extra_groups": list(identity.groups)}
         proc = await asyncio.create_subprocess_exec(
-            program, *spec.argv[1:], executable=program, stdin=stdin_child, stdout=stdout_child, stderr=stderr_child,
+            spec.argv[0], *spec.argv[1:], executable=program, stdin=stdin_child, stdout=stdout_child, stderr=stderr_child,
             cwd=spec.cwd, env=spec.env, start_new_session=spec.new_session or spec.tty,
             preexec_fn=_controlling_tty if spec.tty else None, close_fds=True, **kwargs)
     except SpawnError:
