@@ -64,6 +64,8 @@ class BackendContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("sockerless.backend"))
     layer_path: Callable[[str], Path] | None = None
     """Maps an image layer id to the directory holding its unpacked files."""
+    agents: Any = None
+    """The daemon's :class:`~sockerless.agent.hub.AgentHub` (agent connections, the reverse-mode endpoint)."""
 
 
 @dataclass(frozen=True)

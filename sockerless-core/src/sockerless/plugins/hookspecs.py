@@ -179,6 +179,14 @@ class BackendHooks:
         """
 
     @hookspec(firstresult=True)
+    def sockerless_exec_probe(self, container: ContainerRecord, argv: list[str], timeout: float) -> tuple[int, str]:
+        """Run a health-check command with ``timeout`` enforced by the backend: ``(exit code, output)``.
+
+        Optional: unimplemented, the core runs health checks through ``sockerless_exec_start``.
+        Return ``-1`` as the exit code when the deadline passed.
+        """
+
+    @hookspec(firstresult=True)
     def sockerless_exec_resize(self, container: ContainerRecord, exec_id: str, height: int, width: int) -> Any:
         """Resize an exec's terminal (capability ``resize``)."""
 
