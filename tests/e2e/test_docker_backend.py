@@ -479,3 +479,63 @@ def test_live_streams_arrive_before_the_container_ends(targets: dict[str, Target
         events.wait(10)
     finally:
         _cleanup(via, prefix)
+
+
+def test_observer_plugins_see_the_engines_events(services: dict[str, str], tmp_path: Path) -> None:
+    """Events of the engine reach ``sockerless_event`` observers, also for containers made elsewhere."""
+    import asyncio
+    import threading
+
+    from sockerless.plugins.hookspecs import hookimpl
+    from sockerless.plugins.manager import PluginManager
+    from sockerless.server.listeners import parse
+    from sockerless.server.serve import Daemon as InProcessDaemon
+    from sockerless.server.serve import ServeOptions
+
+    seen: list[tuple[str, str, str]] = []
+
+    class Observer:
+        @hookimpl
+        def sockerless_event(self, event) -> None:
+            seen.append((event.type, event.action, event.attributes.get("name", "")))
+
+    manager = PluginManager()
+    manager.load_entry_points()
+    manager.register(Observer(), "test-observer")
+    socket_path = tmp_path / "s.sock"
+    options = ServeOptions(backend="docker", data_root=tmp_path / "data", listeners=[parse(f"unix://{socket_path}")],
+                           backend_options={"docker-host": services["docker_host"]})
+    ready, loop_box = threading.Event(), {}
+
+    async def serve() -> None:
+        daemon = InProcessDaemon(options, manager)
+        await daemon.start()
+        stop = asyncio.Event()
+        loop_box["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
+        loop = asyncio.get_running_loop()
+        follower = daemon.engine.backend.instance.follower
+        await asyncio.wait_for(follower.connected.wait(), 10)
+        ready.set()
+        await stop.wait()
+        await daemon.stop()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(20), "the in-process daemon did not start"
+    prefix = f"dbe{uuid.uuid4().hex[:8]}"
+    direct = Target("dockerd", services["docker_host"], tmp_path, services["registry"])
+    via = Target("sockerless", f"unix://{socket_path}", tmp_path, services["registry"])
+    try:
+        via.docker("run", "--rm", *NONE, "--name", f"{prefix}-via", "alpine", "true")
+        direct.docker("run", "--rm", *NONE, "--name", f"{prefix}-direct", "alpine", "true")
+        deadline = time.monotonic() + 15
+        wanted = {(kind, action, f"{prefix}-{who}") for who in ("via", "direct")
+                  for kind, action in (("container", "create"), ("container", "start"), ("container", "die"),
+                                       ("container", "destroy"))}
+        while not wanted <= set(seen) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert wanted <= set(seen), sorted(wanted - set(seen))
+    finally:
+        loop_box["stop"]()
+        thread.join(20)
+        _cleanup(direct, prefix)
