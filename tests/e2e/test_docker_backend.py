@@ -162,7 +162,7 @@ def s_exec(t: Target, p: str) -> Any:
 def s_logs(t: Target, p: str) -> Any:
     name = f"{p}-l"
     t.docker("run", "-d", *NONE, "--name", name, "alpine", "sh", "-c",
-             "for i in 1 2 3 4; do echo out$i; echo err$i >&2; sleep 0.3; done")
+             "for i in 1 2 3 4; do echo out$i; sleep 0.1; echo err$i >&2; sleep 0.2; done; echo end1; sleep 0.2; echo end2")
     followed = outcome(t.docker("logs", "-f", name, timeout=60))
     t.docker("wait", name)
     return [
