@@ -63,7 +63,8 @@ class Daemon:
         await self.engine.start()
         sockets = [bind(listener) for listener in opts.listeners]
         self._sockets = sockets
-        app = DockerAPI(self.engine)
+        takeover = await self.engine.backend.call("sockerless_backend_api", engine=self.engine)
+        app = DockerAPI(self.engine, takeover)
         config = uvicorn.Config(app, http=HijackingProtocol, lifespan="off", ws="none", access_log=False,
                                 server_header=False, date_header=False, proxy_headers=False,
                                 timeout_keep_alive=opts.keep_alive, log_level="warning")
