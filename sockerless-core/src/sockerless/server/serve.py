@@ -15,6 +15,7 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from ..engine.daemon import Engine
+from ..engine.registry import RegistrySettings
 from ..plugins.manager import PluginManager
 from .app import DockerAPI
 from .hijack import HijackingProtocol
@@ -34,6 +35,7 @@ class ServeOptions:
     insecure_tcp: bool = False
     backend_options: dict[str, str] = field(default_factory=dict)
     keep_alive: int = 60
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
 
 class Daemon:
@@ -56,7 +58,7 @@ class Daemon:
             if warning:
                 log.warning(warning)
         ssl_context = opts.tls.context()
-        self.engine = Engine(opts.data_root, self.plugins, opts.backend, opts.backend_options)
+        self.engine = Engine(opts.data_root, self.plugins, opts.backend, opts.backend_options, opts.registry)
         await self.engine.start()
         sockets = [bind(listener) for listener in opts.listeners]
         self._sockets = sockets
