@@ -113,8 +113,8 @@ class Puller:
 
     async def _fallback(self, ref: refs.Reference, reason: str, foreign_platform: bool) -> AsyncIterator[ProgressLine]:
         if ref.digest:
-            raise Unavailable(f"cannot pull {ref.familiar}: the registry {ref.registry_host} could not be reached "
-                              f"({reason}); a built-in rootfs cannot stand in for specific content")
+            raise Unavailable(f"cannot pull {ref.familiar}: a pull by digest needs the registry, which could not be "
+                              f"reached ({reason}); a built-in rootfs cannot stand in for specific content")
         if foreign_platform:
             raise InvalidParameter("the requested platform is not available from a built-in rootfs")
         builtin = await self.images.builtin(ref.familiar)

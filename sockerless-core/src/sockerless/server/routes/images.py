@@ -17,6 +17,8 @@ from ...engine.registry import credentials_from_header
 from ..params import qbool, qstr
 from ..responses import JSONResponse
 from ..routing import DockerRoute, api_version
+from .image_archives import import_image
+from .image_archives import routes as archive_routes
 
 PRUNE_FILTERS = ("dangling", "label", "label!", "until")
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
 
     async def create(request: Request) -> Response:
         if qstr(request, "fromSrc"):
-            raise NotImplementedByBackend("sockerless", "image import (docker import)", "arrives in a later release")
+            return await import_image(engine, request)
         name = qstr(request, "fromImage")
         if not name:
             raise InvalidParameter("fromImage or fromSrc is required")
@@ -101,12 +103,13 @@ def routes(engine: Engine) -> list[DockerRoute]:
 
         return endpoint
 
+    save, load = archive_routes(engine)
     return [
         DockerRoute("/images/create", create, methods=["POST"]),
         DockerRoute("/images/json", list_images, methods=["GET"]),
         DockerRoute("/images/prune", prune, methods=["POST"]),
-        DockerRoute("/images/load", refused("image load (docker load)"), methods=["POST"]),
-        DockerRoute("/images/get", refused("image save (docker save)"), methods=["GET"]),
+        DockerRoute("/images/load", load, methods=["POST"]),
+        DockerRoute("/images/get", save, methods=["GET"]),
         DockerRoute("/images/search", refused("registry search"), methods=["GET"]),
         DockerRoute("/build", refused("image build (docker build)"), methods=["POST"]),
         DockerRoute("/build/prune", refused("build cache prune"), methods=["POST"]),
@@ -115,7 +118,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         DockerRoute("/images/{name:path}/history", history, methods=["GET"]),
         DockerRoute("/images/{name:path}/tag", tag, methods=["POST"]),
         DockerRoute("/images/{name:path}/push", push, methods=["POST"]),
-        DockerRoute("/images/{name:path}/get", refused("image save (docker save)"), methods=["GET"]),
+        DockerRoute("/images/{name:path}/get", save, methods=["GET"]),
         DockerRoute("/images/{name:path}", remove, methods=["DELETE"]),
         DockerRoute("/distribution/{name:path}/json", refused("distribution inspect"), methods=["GET"]),
     ]
