@@ -78,7 +78,9 @@ class _CountingReader:
         return data
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        return self.source.seek(offset, whence)
+        position = self.source.seek(offset, whence)
+        self.count = position
+        return position
 
     def tell(self) -> int:
         return self.source.tell()
