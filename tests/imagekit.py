@@ -170,3 +170,90 @@ class PrivateRegistry:
         except subprocess.TimeoutExpired:
             self.process.kill()
         shutil.rmtree(self.workdir / "data", ignore_errors=True)
+
+
+class TokenAuthProxy:
+    """A registry front that demands Bearer tokens from its own token server, like Docker Hub does.
+
+    ``/token`` checks Basic credentials and hands out a token for the requested scopes;
+    ``/v2/...`` without a valid token answers 401 with a ``WWW-Authenticate: Bearer`` challenge,
+    with one it is forwarded to the real registry behind it. ``scopes`` records what was asked.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        import base64
+        import http.client
+        import secrets
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.upstream = upstream
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.scopes: list[str] = []
+        tokens: set[str] = set()
+        proxy = self
+        expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _token(self) -> None:
+                from urllib.parse import parse_qs, urlparse
+
+                query = parse_qs(urlparse(self.path).query)
+                if self.headers.get("Authorization") != expected:
+                    self._send(401, b'{"details":"bad credentials"}')
+                    return
+                proxy.scopes.extend(query.get("scope", []))
+                token = secrets.token_hex(16)
+                tokens.add(token)
+                self._send(200, json.dumps({"token": token}).encode(), {"Content-Type": "application/json"})
+
+            def _forward(self) -> None:
+                auth = self.headers.get("Authorization", "")
+                if not auth.startswith("Bearer ") or auth[7:] not in tokens:
+                    challenge = f'Bearer realm="http://{proxy.address}/token",service="images-test"'
+                    parts = self.path.split("/")
+                    if len(parts) > 4:
+                        repo = "/".join(parts[2:-2])
+                        challenge += f',scope="repository:{repo}:pull"'
+                    self._send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                               {"WWW-Authenticate": challenge, "Content-Type": "application/json"})
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("authorization", "connection")}
+                conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
+                conn.request(self.command, self.path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                out = {k: v for k, v in response.getheaders()
+                       if k.lower() not in ("content-length", "connection", "transfer-encoding")}
+                conn.close()
+                self._send(response.status, data, out)
+
+            def do_GET(self) -> None:
+                self._token() if self.path.startswith("/token") else self._forward()
+
+            do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

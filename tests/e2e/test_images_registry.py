@@ -10,7 +10,17 @@ import uuid
 import docker as docker_py
 import pytest
 from daemon import Daemon
-from imagekit import PASSWORD, USER, PrivateRegistry, layer_tar, oci_image, registry_digest, skopeo_push, write_layout
+from imagekit import (
+    PASSWORD,
+    USER,
+    PrivateRegistry,
+    TokenAuthProxy,
+    layer_tar,
+    oci_image,
+    registry_digest,
+    skopeo_push,
+    write_layout,
+)
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +190,27 @@ def test_registry_mirror_serves_docker_hub_images(tmp_path, registry):
 def test_offline_fallback_is_visible(docker):
     out = docker("pull", "busybox", check=True).stdout.decode()
     assert "could not be reached" in out and "built-in rootfs" in out
+
+
+def test_bearer_token_flow_for_login_push_and_pull(docker, client, tmp_path, name):
+    private = PrivateRegistry(tmp_path / "upstream", htpasswd=False)
+    proxy = TokenAuthProxy(private.address)
+    try:
+        ref = f"{proxy.address}/images-test/token-{name}"
+        docker("import", "-", f"{ref}:1", input=layer_tar({"tok": b"t\n"}, busybox=True), check=True)
+        refused = docker("push", f"{ref}:1")
+        assert refused.returncode != 0 and "unauthorized" in refused.stderr.decode().lower()
+        with pytest.raises(docker_py.errors.APIError):
+            client.login(USER, "wrong", registry=proxy.address, reauth=True)
+        assert client.login(USER, PASSWORD, registry=proxy.address, reauth=True)["Status"] == "Login Succeeded"
+        auth = {"username": USER, "password": PASSWORD}
+        lines = list(client.api.push(ref, tag="1", stream=True, decode=True, auth_config=auth))
+        assert "error" not in lines[-1], lines[-1]
+        assert f"repository:images-test/token-{name}:pull,push" in proxy.scopes
+        client.api.remove_image(f"{ref}:1")
+        client.api.pull(ref, tag="1", auth_config=auth)
+        assert f"repository:images-test/token-{name}:pull" in proxy.scopes
+        assert docker("run", "--rm", f"{ref}:1", "cat", "/tok", check=True).stdout == b"t\n"
+    finally:
+        proxy.stop()
+        private.stop()
