@@ -25,6 +25,7 @@ BUSYBOX = "/usr/bin/busybox"
 # bcrypt of "images-secret" (cost 5), so the test needs no bcrypt library.
 HTPASSWD = "images-user:$2b$05$ANyqTJkFg4w9B6hj13WSiO.fv2TYA0VCrEs/XFxCwpZ21LGMCjPO6\n"
 USER, PASSWORD = "images-user", "images-secret"
+APPLETS = ("sh", "echo", "cat", "ls", "id", "pwd", "true", "sleep", "env", "test")
 
 
 def sha256(data: bytes) -> str:
@@ -38,8 +39,8 @@ def layer_tar(files: dict[str, bytes | str], *, busybox: bool = False) -> bytes:
         entries = dict(files)
         if busybox:
             with open(BUSYBOX, "rb") as handle:
-                entries = {"bin/busybox": handle.read(), "bin/sh": "busybox", "bin/echo": "busybox",
-                           "bin/cat": "busybox", "bin/ls": "busybox", **entries}
+                applets = {f"bin/{name}": "busybox" for name in APPLETS}
+                entries = {"bin/busybox": handle.read(), **applets, **entries}
         directories = sorted({os.path.dirname(p) for p in entries if os.path.dirname(p)})
         for directory in directories:
             info = tarfile.TarInfo(directory)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import uuid
 
 import docker as docker_py
@@ -180,6 +181,8 @@ def test_registry_mirror_serves_docker_hub_images(tmp_path, registry):
         out = mirrored.docker("pull", "busybox", check=True).stdout.decode()
         assert "built-in rootfs" not in out
         assert f"Digest: {registry_digest(registry, 'library/busybox', 'latest')}" in out
+        info = json.loads(mirrored.docker("info", "--format", "{{json .RegistryConfig}}", check=True).stdout)
+        assert info["Mirrors"] == [f"http://{registry}/"] and "127.0.0.0/8" in info["InsecureRegistryCIDRs"]
         image = json.loads(mirrored.docker("image", "inspect", "busybox", check=True).stdout)[0]
         assert image["RepoTags"] == ["busybox:latest"]
         assert image["Size"] > 500_000
@@ -214,3 +217,31 @@ def test_bearer_token_flow_for_login_push_and_pull(docker, client, tmp_path, nam
     finally:
         proxy.stop()
         private.stop()
+
+
+def test_containers_run_with_the_pulled_image_config(docker, client, registry, tmp_path, name):
+    config = {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo $GREETING from $(pwd) as $(id -u)"],
+              "Env": ["PATH=/bin", "GREETING=hello"], "WorkingDir": "/srv", "User": "65534",
+              "ExposedPorts": {"8080/tcp": {}}, "Labels": {"images-test": "config"}, "StopSignal": "SIGINT",
+              "Healthcheck": {"Test": ["CMD-SHELL", "test -d /srv"], "Interval": 200_000_000, "Retries": 2}}
+    image = oci_image([layer_tar({"srv/.keep": b""}, busybox=True)], extra=config)
+    write_layout(tmp_path, [(image, {"os": "linux", "architecture": "amd64"})], "1", as_index=False)
+    repository = f"images-test/config-{name}"
+    skopeo_push(tmp_path, "1", f"{registry}/{repository}:1")
+    ref = f"{registry}/{repository}:1"
+    docker("pull", ref, check=True)
+    assert docker("run", "--rm", ref, check=True).stdout == b"hello from /srv as 65534\n"
+    container = client.containers.run(ref, ["sleep 30"], detach=True)
+    try:
+        attrs = client.api.inspect_container(container.id)["Config"]
+        assert attrs["WorkingDir"] == "/srv" and attrs["User"] == "65534" and attrs["StopSignal"] == "SIGINT"
+        assert attrs["ExposedPorts"] == {"8080/tcp": {}} and attrs["Labels"] == {"images-test": "config"}
+        assert attrs["Healthcheck"]["Test"] == ["CMD-SHELL", "test -d /srv"]
+        deadline = time.monotonic() + 20
+        status = ""
+        while time.monotonic() < deadline and status != "healthy":
+            status = client.api.inspect_container(container.id)["State"].get("Health", {}).get("Status", "")
+            time.sleep(0.2)
+        assert status == "healthy"
+    finally:
+        container.remove(force=True)

@@ -38,6 +38,17 @@ class RegistrySettings:
             if "://" in entry:
                 raise ValueError(f"insecure registry {entry!r} should not contain '://'")
 
+    def info(self) -> dict:
+        """``RegistryConfig`` of ``GET /info``, laid out as dockerd reports it."""
+        cidrs = ["::1/128", "127.0.0.0/8"] + [e for e in self.insecure if "/" in e]
+        mirrors = [m.rstrip("/") + "/" for m in self.mirrors]
+        indexes = {DOCKER_HUB: {"Name": DOCKER_HUB, "Mirrors": mirrors, "Secure": True, "Official": True}}
+        for entry in self.insecure:
+            if "/" not in entry:
+                indexes[entry] = {"Name": entry, "Mirrors": [], "Secure": False, "Official": False}
+        return {"AllowNondistributableArtifactsCIDRs": None, "AllowNondistributableArtifactsHostnames": None,
+                "InsecureRegistryCIDRs": cidrs, "IndexConfigs": indexes, "Mirrors": mirrors}
+
     def is_insecure(self, host: str) -> bool:
         """True for loopback registries (insecure by default, as in dockerd) and those configured insecure."""
         name = _hostname(host)
