@@ -88,6 +88,13 @@ def test_pull_progress_is_what_docker_emits(client, registry, multi):
     assert again[-1] == {"status": f"Status: Image is up to date for {registry}/{multi}:1"}
 
 
+def test_distribution_inspect_lists_the_index_platforms(client, registry, multi):
+    data = client.images.get_registry_data(f"{registry}/{multi}:1")
+    assert data.id == registry_digest(registry, multi, "1", index=True)
+    assert data.has_platform("linux/amd64") and data.has_platform("linux/arm64/v8")
+    assert not data.has_platform("linux/s390x")
+
+
 def test_platform_selection_from_an_index(docker, registry, multi):
     docker("pull", "--platform", "linux/arm64", f"{registry}/{multi}:1", check=True)
     assert _inspect(docker, f"{registry}/{multi}:1")["Architecture"] == "arm64"

@@ -85,6 +85,27 @@ class Puller:
             return await self._fallback(ref, last.message, False)
         raise _docker_error(ref, last)
 
+    async def distribution(self, ref: refs.Reference, given: Credentials | None) -> dict[str, Any]:
+        """``GET /distribution/{name}/json``: the descriptor the reference names and its platforms."""
+        try:
+            session = (await self.client.open(ref.domain, ref.path, self.credentials(ref.domain, given), "pull"))[-1]
+            top = await session.get_manifest(ref.digest or ref.tag)
+            descriptor = {"mediaType": top.media_type, "digest": top.digest, "size": len(top.raw)}
+            if top.media_type in INDEX_TYPES:
+                platforms = [m["platform"] for m in top.body.get("manifests") or []
+                             if isinstance(m.get("platform"), dict) and m["platform"].get("os") != "unknown"]
+            else:
+                config = parse_config(await session.get_blob(top.body["config"]["digest"]))
+                platform = {"architecture": config.get("architecture", ""), "os": config.get("os", "")}
+                if config.get("variant"):
+                    platform["variant"] = config["variant"]
+                platforms = [platform]
+        except Unreachable as exc:
+            raise Unavailable(f"cannot reach the registry {ref.registry_host}: {exc.message}") from None
+        except RegistryError as exc:
+            raise _docker_error(ref, exc) from None
+        return {"Descriptor": descriptor, "Platforms": platforms}
+
     async def _resolve(self, session: RepositorySession, ref: refs.Reference, wanted: Platform, explicit: bool) -> Resolved:
         top = await session.get_manifest(ref.digest or ref.tag)
         image = top

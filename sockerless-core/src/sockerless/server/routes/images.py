@@ -13,6 +13,7 @@ from ...api.errors import DockerError, InvalidParameter, NotImplementedByBackend
 from ...api.filters import Filters
 from ...engine.daemon import Engine
 from ...engine.images import image_history, image_inspect, image_summary
+from ...engine.reference import parse as parse_reference
 from ...engine.registry import credentials_from_header
 from ..params import qbool, qstr
 from ..responses import JSONResponse
@@ -78,6 +79,11 @@ def routes(engine: Engine) -> list[DockerRoute]:
         sizes = {layer: record.Size for layer in image.Layers if (record := engine.store.layers.get(layer))}
         return JSONResponse(image_history(image, document, sizes))
 
+    async def distribution(request: Request) -> Response:
+        credentials = credentials_from_header(request.headers.get("X-Registry-Auth"))
+        ref = parse_reference(request.path_params["name"])
+        return JSONResponse(await images.puller.distribution(ref, credentials))
+
     async def push(request: Request) -> Response:
         credentials = credentials_from_header(request.headers.get("X-Registry-Auth"))
         progress = await engine.pusher.push(request.path_params["name"], qstr(request, "tag"), credentials)
@@ -120,5 +126,5 @@ def routes(engine: Engine) -> list[DockerRoute]:
         DockerRoute("/images/{name:path}/push", push, methods=["POST"]),
         DockerRoute("/images/{name:path}/get", save, methods=["GET"]),
         DockerRoute("/images/{name:path}", remove, methods=["DELETE"]),
-        DockerRoute("/distribution/{name:path}/json", refused("distribution inspect"), methods=["GET"]),
+        DockerRoute("/distribution/{name:path}/json", distribution, methods=["GET"]),
     ]
