@@ -43,6 +43,7 @@ from sh_corpus_ci import (
     FILE_ARCHIVE_SCRIPTS,
     GRAMMAR_SCRIPTS,
     SED_GREP_SCRIPTS,
+    SYNC_AND_TOOL_SCRIPTS,
     UTILITY_SCRIPTS,
 )
 from sh_support import BASH, BUSYBOX, Box, have, run_reference
@@ -57,7 +58,7 @@ GROUPS = {
     "utility-builtins": UTILITY_BUILTINS, "pwd": PWD_BUILTIN, "job-specs": JOB_SPECS,
     "ci-awk": AWK_SCRIPTS, "ci-sed-grep": SED_GREP_SCRIPTS, "ci-files": FILE_ARCHIVE_SCRIPTS,
     "ci-utilities": UTILITY_SCRIPTS, "ci-scripts": CI_SCRIPTS, "ci-grammar": GRAMMAR_SCRIPTS,
-    "ci-ash": ASH_SEMANTICS,
+    "ci-ash": ASH_SEMANTICS, "ci-sync-tools": SYNC_AND_TOOL_SCRIPTS,
 }
 
 

@@ -106,7 +106,7 @@ def sleep(u: Util, argv: list[str]) -> int:
         try:
             total += parse_duration(arg)
         except ValueError:
-            u.usage_error(f"invalid number '{arg}'")
+            u.fail(f"invalid number '{arg}'")
     _sleep(u, total)
     return 0
 

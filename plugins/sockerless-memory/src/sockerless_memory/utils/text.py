@@ -256,17 +256,24 @@ def _paste(u: Util, opts, delims: list[bytes], readers: list) -> int:
                 parts.append(delims[i % len(delims)] + line)
             u.out.write(b"".join(parts) + b"\n")
         return 0
-    while True:
-        row = [next(reader, None) for reader in readers]
-        if all(item is None for item in row):
-            return 0
+    # as busybox: a file that has ended contributes nothing, not even the delimiter after it
+    # (so when the last file ends first, the rows lose their newline)
+    last = len(readers) - 1
+    active = [True] * len(readers)
+    while any(active):
         parts = []
-        for i, item in enumerate(row):
-            if i:
-                parts.append(delims[(i - 1) % len(delims)])
-            parts.append(chomp(item) if item is not None else b"")
-        u.out.write(b"".join(parts) + b"\n")
+        for i, reader in enumerate(readers):
+            if not active[i]:
+                continue
+            item = next(reader, None)
+            if item is None:
+                active[i] = False
+                continue
+            parts.append(chomp(item))
+            parts.append(b"\n" if i == last else delims[i % len(delims)])
+        u.out.write(b"".join(parts))
         u.check()
+    return 0
 
 
 @utility("comm", usage="comm [-123] FILE1 FILE2\n\nCompare FILE1 with FILE2\n\n\t-1\tSuppress lines unique to FILE1\n\t-2\tSuppress lines unique to FILE2\n\t-3\tSuppress lines common to both files")
