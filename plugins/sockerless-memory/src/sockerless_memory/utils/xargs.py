@@ -180,7 +180,7 @@ def xargs(u: Util, argv: list[str]) -> int:
         if source:
             file.release()
     try:
-        if replace is not None:
+        if replace is not None and "0" not in opts and "d" not in opts:
             items = [line.lstrip(_BLANKS) for line in data.split(b"\n") if line.strip(_BLANKS)]
         elif "0" in opts:
             items = [item for item in data.split(b"\0")]
