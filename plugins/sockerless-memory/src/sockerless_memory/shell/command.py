@@ -327,7 +327,7 @@ def run_exec(sh: Shell, argv: list[str]) -> int:
     proc = sh.proc
     proc.env = dict(sh.env())
     if path is None:
-        sh.errmsg(f"exec: {argv[0]}: not found")
+        sh.errmsg(f"{argv[0]}: not found", "exec")
         raise ProcessExit(127)
     sh.traps.pop(0, None)  # the shell image is gone: no EXIT trap
     status = sh.exec_program(proc, path, argv, None)

@@ -166,6 +166,8 @@ def xargs(u: Util, argv: list[str]) -> int:
         if not text.isdigit():
             u.fail(f"invalid number '{text}'")
         numbers[key] = int(text)
+        if key != "P" and key in opts and numbers[key] < 1:
+            u.fail(f"number {text} is not in 1..2147483647 range")
     replace = opts.get("I") if "I" in opts else ("{}" if "i" in opts and opts.get("i") is None else opts.get("i"))
     eof = opts.get("E") if "E" in opts else opts.get("e")
     command = command or ["echo"]
