@@ -17,7 +17,7 @@ from sockerless.plugins.backend import ExitResult, StartError
 
 from .copying import discard_tree
 from .init import INIT_PATH, run_init
-from .sandbox.exec import DEFAULT_PATH, ExecError, preflight, run_entrypoint
+from .sandbox.exec import DEFAULT_PATH, ExecError, module_path, preflight, run_entrypoint, run_module_entrypoint
 from .sandbox.files import NullFile, OpenFile, StreamInput, StreamOutput
 from .sandbox.fs import FileSystem, Mount
 from .sandbox.kernel import Kernel
@@ -27,6 +27,8 @@ from .tty import Terminal
 
 FS_RELEASE_TIMEOUT = 5.0
 ROOT_MODE = 0o755  # the container's "/" is its upper directory (as with overlayfs)
+WASI_PLATFORM = "wasi/wasm"
+"""``backend_state["platform"]`` of a container whose image is for WebAssembly: its command is a module."""
 
 
 class SandboxProcess:
@@ -110,7 +112,10 @@ class MemoryContainer:
         self._release_fs()
         fs = self._jail(self._mounts(record))
         config = record.config
-        kernel = Kernel(fs, hostname=config.Hostname or record.short_id)
+        kernel = Kernel(fs, hostname=config.Hostname or record.short_id,
+                        memory_limit=record.host_config.Memory or None)
+        wasi = record.backend_state.get("platform") == WASI_PLATFORM
+        entry = run_module_entrypoint if wasi else run_entrypoint
         try:
             creds = kernel.resolve_user(config.User)
         except LookupError as exc:
@@ -121,7 +126,10 @@ class MemoryContainer:
         try:
             fs.makedirs(cwd)
             argv = [record.path, *record.args]
-            preflight(fs, argv, env, cwd)
+            if wasi:
+                module_path(fs, argv, env, cwd)
+            else:
+                preflight(fs, argv, env, cwd)
         except ExecError as exc:
             fs.close()
             raise StartError(exc.reason, exc.status) from None
@@ -139,10 +147,10 @@ class MemoryContainer:
 
         if record.host_config.Init is True:
             spec = ProcessSpec(argv=[INIT_PATH, "--", *argv], env=dict(env), cwd=cwd, creds=creds)
-            proc = kernel.spawn(spec, stdio, lambda p: run_init(p, argv, run_entrypoint), on_exit=exited)
+            proc = kernel.spawn(spec, stdio, lambda p: run_init(p, argv, entry), on_exit=exited)
         else:
             spec = ProcessSpec(argv=argv, env=dict(env), cwd=cwd, creds=creds)
-            proc = kernel.spawn(spec, stdio, lambda p: run_entrypoint(p, argv), on_exit=exited)
+            proc = kernel.spawn(spec, stdio, lambda p: entry(p, argv), on_exit=exited)
         handle.pid, handle.process = proc.pid, proc
         return handle
 
