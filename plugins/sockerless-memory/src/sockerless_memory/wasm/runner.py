@@ -91,7 +91,8 @@ def run_module(proc: Process, path: str, argv: list[str]) -> int:
 
 def _start(rt, store: wasmtime.Store, module: wasmtime.Module, guest: WasiGuest, limit: int | None) -> int:
     try:
-        instance = rt.linker.instantiate(store, module)
+        with running(guest):  # a start section may already call imports
+            instance = rt.linker.instantiate(store, module)
     except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
         if guest.abort is not None:
             raise guest.abort from None
