@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from sockerless_memory.sandbox.files import TtyFile
 from sockerless_memory.sandbox.harness import Sandbox
 from wasm_support import Started, install
 
@@ -52,6 +54,24 @@ def test_stdin_stdout_in_pipelines_with_the_shell(box: Sandbox) -> None:
     big = box.sh("seq 1 60000 | wtool cat | tail -n 1; seq 1 60000 | wtool cat | wc -l")
     assert big.out.split() == ["60000", "60000"]
     assert box.run(["wtool", "cat"], stdin=b"given on stdin\n").out == "given on stdin\n"
+
+
+def test_sigpipe_ends_a_writer_whose_reader_is_gone(box: Sandbox) -> None:
+    assert box.sh("seq 1 200000 > /tmp/lines; wtool cat /tmp/lines | head -n 1", timeout=60).out == "1\n"
+    status = box.sh("set -o pipefail; wtool cat /tmp/lines | head -n 1 >/dev/null; echo $?", timeout=60)
+    assert status.out == "141\n"
+
+
+def test_terminals_and_devices(box: Sandbox) -> None:
+    assert box.run(["wtool", "isatty"]).out == "000\n"
+    assert box.sh("wtool isatty < /dev/null").out == "000\n"
+    master, slave = os.openpty()
+    try:
+        tty = TtyFile(slave)
+        started = Started(box, ["wtool", "isatty"], stdin=tty)
+        assert started.result().out == "100\n"
+    finally:
+        os.close(master)
 
 
 def test_redirections(box: Sandbox) -> None:

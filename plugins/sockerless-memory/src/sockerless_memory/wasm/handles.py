@@ -49,7 +49,9 @@ class FileHandle(Handle):
             self.filetype = abi.FT_CHAR
 
     def rights(self) -> int:
-        rights = abi.RIGHTS_ALL if self.regular else abi.RIGHTS_STREAM
+        # wasi-libc's isatty() is "a character device without seek rights": only terminals look so
+        rights = abi.RIGHTS_STREAM if not self.regular and (self.file.isatty() or self.filetype != abi.FT_CHAR) \
+            else abi.RIGHTS_ALL
         if not self.file.readable:
             rights &= ~abi.RIGHT_FD_READ
         if not self.file.writable:
