@@ -126,3 +126,14 @@ def test_module_cache_on_disk(tmp_path: Path, wtool: bytes) -> None:
     assert second._load(artifacts[0].name.split("-")[0]) is not None  # loaded, not compiled
     second.fingerprint = "0" * 16  # another engine configuration: the artifact does not apply
     assert not second.cached_on_disk(wtool)
+
+
+def test_a_changed_module_file_is_compiled_again(box: Sandbox, wtool: bytes, wasm_dir: Path) -> None:
+    from sockerless_memory.wasm.engine import runtime
+
+    rt = runtime()
+    first = rt.module_at(box.fs, "/bin/wtool")
+    assert rt.module_at(box.fs, "/bin/wtool") is first  # the same file: neither read nor compiled again
+    box.fs.write_bytes("/bin/wtool", (wasm_dir / "hello.wasm").read_bytes(), mode=0o755)
+    assert rt.module_at(box.fs, "/bin/wtool") is not first
+    assert box.run(["wtool"]).out == "hello, world\n"

@@ -1,7 +1,7 @@
 """Run a WebAssembly module as the program of a sandbox process.
 
-The module's bytes are read through the container's jail, compiled (or taken from the
-cache), instantiated in a store of its own with the container's memory limit, and its
+The module's bytes are read through the container's jail (unless the same file was
+compiled recently), compiled (or taken from the cache), instantiated in a store of its own with the container's memory limit, and its
 ``_start`` runs on the process's thread. How it ends becomes the process's status:
 
 * ``_start`` returns: 0; ``proc_exit(n)``: n;
@@ -68,8 +68,7 @@ def run_module(proc: Process, path: str, argv: list[str]) -> int:
     """Run the module at container path ``path`` as ``proc``'s program; its exit status."""
     rt = runtime()
     try:
-        wasm = proc.kernel.fs.read_bytes(path, proc.cwd)
-        module = rt.module(wasm)
+        module = rt.module_at(proc.kernel.fs, path, proc.cwd)
     except OSError as exc:
         raise ModuleError(f"cannot read the module: {exc.strerror}") from None
     except wasmtime.WasmtimeError as exc:
