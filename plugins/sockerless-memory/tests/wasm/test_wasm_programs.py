@@ -137,3 +137,11 @@ def test_a_changed_module_file_is_compiled_again(box: Sandbox, wtool: bytes, was
     box.fs.write_bytes("/bin/wtool", (wasm_dir / "hello.wasm").read_bytes(), mode=0o755)
     assert rt.module_at(box.fs, "/bin/wtool") is not first
     assert box.run(["wtool"]).out == "hello, world\n"
+
+
+def test_concurrent_guests_keep_their_own_exit_status(box: Sandbox) -> None:
+    # wasmtime-py hands a host function's exception to whichever thread traps next: each guest
+    # must take its status from its own record, never from that shared slot
+    started = [Started(box, ["wtool", "exit" if n % 3 else "trap", str(n)]) for n in range(1, 25)]
+    statuses = [s.result(timeout=60).status for s in started]
+    assert statuses == [n if n % 3 else 134 for n in range(1, 25)]

@@ -92,9 +92,8 @@ def _start(rt, store: wasmtime.Store, module: wasmtime.Module, guest: WasiGuest,
     try:
         with running(guest):  # a start section may already call imports
             instance = rt.linker.instantiate(store, module)
-    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
-        if guest.abort is not None:
-            raise guest.abort from None
+    except BaseException as exc:
+        _reraise_own(guest, exc)
         text = _first_line(exc)
         if limit and "memory" in text and ("limit" in text or "exceeds" in text):
             raise ModuleError(f"the module needs more memory than the container's limit of {limit} bytes: {text}",
@@ -106,9 +105,8 @@ def _start(rt, store: wasmtime.Store, module: wasmtime.Module, guest: WasiGuest,
     try:
         with running(guest):
             start(store)
-    except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
-        if guest.abort is not None:
-            raise guest.abort from None
+    except BaseException as exc:
+        _reraise_own(guest, exc)
         guest.proc.error(f"wasm trap: {_first_line(exc)}")
         raise SignalTermination(TRAP_STATUS_SIGNAL) from None
     if guest.abort is not None:  # an exception the guest's code could not have seen
@@ -116,6 +114,21 @@ def _start(rt, store: wasmtime.Store, module: wasmtime.Module, guest: WasiGuest,
     return 0
 
 
+def _reraise_own(guest: WasiGuest, exc: BaseException) -> None:
+    """Decide what ended a call into the guest, from this guest's own record.
+
+    wasmtime-py keeps the exception of a failed host function in one process-wide slot and
+    raises it from whichever call traps next, possibly on another guest's thread. So what the
+    call raised is only trusted when it is a wasmtime error; the guest's exit, signal or host
+    bug is the one its host functions recorded in ``guest.abort``.
+    """
+    if guest.abort is not None:
+        raise guest.abort from None
+    # otherwise a wasmtime error, or another guest's exception raised here in place of this trap
+
+
 def _first_line(exc: BaseException) -> str:
+    if not isinstance(exc, (wasmtime.WasmtimeError, wasmtime.Trap)):
+        return "the trap's details went to another guest's thread"
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
