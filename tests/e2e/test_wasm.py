@@ -99,5 +99,14 @@ def test_wasi_wasm_image_runs_its_module_as_the_entrypoint(docker, wasm_dir: Pat
         assert overridden.returncode == 5
         missing = docker("run", "--rm", "--entrypoint", "/nope.wasm", tag)
         assert missing.returncode != 0 and b"no such file or directory" in missing.stderr
+        name = f"wasm-{uuid.uuid4().hex[:10]}"
+        docker("run", "-d", "--name", name, tag, "sleep", "1000", check=True)
+        try:
+            executed = docker("exec", name, "/app/hello.wasm", "args", "in-exec")
+            assert executed.stdout == b"[/app/hello.wasm]\n[args]\n[in-exec]\n", executed.stderr
+            not_wasm = docker("exec", name, "/app")
+            assert not_wasm.returncode == 126 and b"runs WebAssembly modules only" in not_wasm.stderr, not_wasm.stderr
+        finally:
+            docker("rm", "-f", name)
     finally:
         docker("rmi", "-f", tag)

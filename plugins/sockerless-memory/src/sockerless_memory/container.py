@@ -86,6 +86,8 @@ class MemoryContainer:
         self.cwd = "/"
         self.creds = Credentials()
         self.exec_terminals: dict[str, Terminal] = {}
+        self.wasi = False
+        """True while running an image for platform ``wasi/wasm``: commands are modules."""
         self._lock = threading.Lock()
 
     # -- creation --------------------------------------------------------------------------
@@ -138,6 +140,7 @@ class MemoryContainer:
             fs.close()
             raise StartError(f"cannot prepare the container filesystem: {exc}", 126) from None
         self.fs, self.kernel, self.env, self.cwd, self.creds = fs, kernel, env, cwd, creds
+        self.wasi = wasi
         handle = SandboxProcess(loop)
         stdio = self._stdio(io, kernel, main=True)
 
@@ -175,7 +178,10 @@ class MemoryContainer:
             merged["HOME"] = kernel.home_of(creds.uid)
         cwd = workdir or self.cwd
         try:
-            preflight(kernel.fs, argv, merged, cwd)
+            if self.wasi:
+                module_path(kernel.fs, argv, merged, cwd)
+            else:
+                preflight(kernel.fs, argv, merged, cwd)
             if not kernel.fs.is_dir(cwd):
                 raise StartError(f"chdir to cwd (\"{cwd}\") set in config.json failed: no such file or directory", 126)
         except ExecError as exc:
@@ -187,8 +193,9 @@ class MemoryContainer:
             self.exec_terminals.pop(exec_id, None)
             handle.exited(proc)
 
+        entry = run_module_entrypoint if self.wasi else run_entrypoint
         proc = kernel.spawn(ProcessSpec(argv=list(argv), env=merged, cwd=cwd, creds=creds), stdio,
-                            lambda p: run_entrypoint(p, list(argv)), on_exit=exited)
+                            lambda p: entry(p, list(argv)), on_exit=exited)
         handle.pid, handle.process = proc.pid, proc
         return handle
 

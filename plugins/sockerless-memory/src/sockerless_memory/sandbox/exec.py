@@ -191,6 +191,8 @@ def module_path(fs: FileSystem, argv: list[str], env: dict[str, str], cwd: str) 
             continue
         try:
             head = os.read(fd, 8)
+        except OSError:
+            head = b""  # a directory
         finally:
             os.close(fd)
         if not wasm.is_module(head):
