@@ -14,6 +14,7 @@ from .engines import Engine
 from .proc import BenchError, run
 from .pull import case_pull
 from .stats import summarize
+from .wasm import case_wasm_exec, case_wasm_run
 
 T = TypeVar("T")
 LOOP_SCRIPT = "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"
@@ -246,4 +247,6 @@ CASES: list[Case] = [
     Case("shell_loop", "sh while-loop, 20k iterations (CLI)", "time", case_shell_loop),
     Case("pipeline_100k", "seq|sed|grep|sort|uniq|wc, 100k lines (CLI)", "time", case_pipeline),
     Case("pull", "docker pull, 3 x 8 MiB layers from a local registry (CLI)", "time", case_pull),
+    Case("wasm_run", "docker run --rm alpine <wasm hello> (CLI, Sockerless only)", "time", case_wasm_run),
+    Case("wasm_exec", "docker exec <running> <wasm hello> (CLI, Sockerless only)", "time", case_wasm_exec),
 ]
