@@ -22,6 +22,7 @@ from ..registry import Credentials, RegistryClient, RegistryError, Unreachable
 from ..registry.auth import credentials_from_config_file
 from ..registry.client import INDEX_TYPES, MANIFEST_V1_SIGNED, Manifest, RepositorySession
 from ..registry.platforms import Platform, select_manifest
+from .blobs import DigestMismatch
 from .progress import layer_progress, layer_status, short_id
 from .service import BuiltinImage, ImageService, ProgressLine
 from .store import ImageStore, parse_config
@@ -175,8 +176,13 @@ class Puller:
         existing = self.store.store.images.get(resolved.image.body["config"]["digest"])
         complete = existing is not None and all(self.store.has_layer(d) for d in diff_ids)
         if not complete:
-            async for line in self._fetch_layers(resolved.session, layers, diff_ids):
-                yield line
+            try:
+                async for line in self._fetch_layers(resolved.session, layers, diff_ids):
+                    yield line
+            except RegistryError as exc:
+                raise _docker_error(ref, exc) from None
+            except DigestMismatch as exc:
+                raise ServerError(f"pull of {ref.familiar} failed: {exc}") from None
         self.store.blobs.put_bytes(resolved.top.raw)
         familiar_name = ref.familiar_name
         tags = [ref.familiar] if ref.tag else []
