@@ -252,3 +252,16 @@ def test_containers_run_with_the_pulled_image_config(docker, client, registry, t
         assert status == "healthy"
     finally:
         container.remove(force=True)
+
+
+def test_pull_all_tags(docker, registry, tmp_path, name):
+    repository = f"images-test/tags-{name}"
+    for tag in ("a", "b"):
+        image = oci_image([layer_tar({"tag": tag.encode()}, busybox=True)])
+        layout = tmp_path / tag
+        write_layout(layout, [(image, {"os": "linux", "architecture": "amd64"})], tag, as_index=False)
+        skopeo_push(layout, tag, f"{registry}/{repository}:{tag}")
+    out = docker("pull", "--all-tags", f"{registry}/{repository}", check=True).stdout.decode()
+    assert "a: Pulling from" in out and "b: Pulling from" in out
+    assert f"Status: Downloaded newer image for {registry}/{repository}\n" in out
+    assert docker("run", "--rm", f"{registry}/{repository}:b", "cat", "/tag", check=True).stdout == b"b"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...api import wire
@@ -85,6 +85,31 @@ class Puller:
         if isinstance(last, Unreachable):
             return await self._fallback(ref, last.message, False)
         raise _docker_error(ref, last)
+
+    async def pull_all_tags(self, repo: refs.Reference, platform: str, given: Credentials | None) -> AsyncIterator[ProgressLine]:
+        """Pull every tag of ``repo`` (offline: the built-in image as ``repo:latest``)."""
+        wanted = Platform.parse(platform) if platform else Platform.host()
+        latest = refs.Reference(repo.domain, repo.path, "latest")
+        try:
+            session = (await self.client.open(repo.domain, repo.path, self.credentials(repo.domain, given), "pull"))[-1]
+            tags = sorted(await session.list_tags())
+            if not tags:
+                raise NotFound(f"repository {repo.familiar_name} has no tags")
+            resolved = [(tag, await self._resolve(session, replace(repo, tag=tag), wanted, explicit=bool(platform)))
+                        for tag in tags]
+        except Unreachable as exc:
+            return await self._fallback(latest, exc.message, bool(platform) and not wanted.matches_host())
+        except RegistryError as exc:
+            raise _docker_error(repo, exc) from None
+        return self._download_all(repo, resolved)
+
+    async def _download_all(self, repo: refs.Reference, resolved: list[tuple[str, Resolved]]) -> AsyncIterator[ProgressLine]:
+        outcome: list[bool] = []
+        for tag, item in resolved:
+            async for line in self._download(replace(repo, tag=tag), item, outcome):
+                yield line
+        fresh = any(outcome)
+        yield {"status": f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {repo.familiar_name}"}
 
     async def distribution(self, ref: refs.Reference, given: Credentials | None) -> dict[str, Any]:
         """``GET /distribution/{name}/json``: the descriptor the reference names and its platforms."""
@@ -164,7 +189,10 @@ class Puller:
         yield {"status": f"Status: {'Image is up to date' if up_to_date else 'Downloaded newer image'} for {ref.familiar}"}
         self.events.publish("image", "pull", ref.familiar, {"name": ref.familiar_name})
 
-    async def _download(self, ref: refs.Reference, resolved: Resolved) -> AsyncIterator[ProgressLine]:
+    async def _download(self, ref: refs.Reference, resolved: Resolved,
+                        outcome: list[bool] | None = None) -> AsyncIterator[ProgressLine]:
+        """The progress of one image; with ``outcome``, whether it was new is appended there
+        instead of ending with the ``Status:`` line (an all-tags pull reports once)."""
         tag_or_digest = ref.digest or ref.tag
         yield {"status": f"Pulling from {ref.path}", "id": tag_or_digest}
         document = parse_config(resolved.config_raw)
@@ -191,7 +219,10 @@ class Puller:
                                         repo_digests=[f"{familiar_name}@{resolved.top.digest}"], source=ref.name)
         yield {"status": f"Digest: {resolved.top.digest}"}
         fresh = before is None or before.Id != image.Id or not complete
-        yield {"status": f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {ref.familiar}"}
+        if outcome is None:
+            yield {"status": f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {ref.familiar}"}
+        else:
+            outcome.append(fresh)
         self.events.publish("image", "pull", ref.familiar, {"name": familiar_name})
 
     async def _fetch_layers(self, session: RepositorySession, layers: list[dict[str, Any]],

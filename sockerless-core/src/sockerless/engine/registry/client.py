@@ -253,6 +253,20 @@ class RepositorySession:
         await check(response, "manifest upload")
         return response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(raw).hexdigest()
 
+    async def list_tags(self) -> list[str]:
+        """Every tag of the repository (following ``Link`` pagination)."""
+        tags: list[str] = []
+        url = f"/v2/{self.repository}/tags/list?n=1000"
+        for _ in range(100):
+            response = await self.request("GET", url)
+            await check(response, f"tags of {self.repository}")
+            tags += [str(t) for t in (response.json().get("tags") or [])]
+            link = response.headers.get("Link", "")
+            if 'rel="next"' not in link:
+                break
+            url = self._absolute(link.split(";", 1)[0].strip().strip("<>"))
+        return tags
+
     # -- blobs ---------------------------------------------------------------------------------
     async def get_blob(self, digest: str) -> bytes:
         """A small blob (an image config), verified."""
