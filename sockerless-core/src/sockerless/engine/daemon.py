@@ -13,6 +13,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from ..agent.hub import AgentHub, HubSettings
 from ..api.errors import Conflict, InvalidParameter
 from ..api.models.containers import ContainerCreateRequest
 from ..api.models.images import ImageConfig
@@ -20,6 +21,7 @@ from ..api.models.networks import NetworkCreateRequest
 from ..api.models.volumes import VolumeCreateRequest
 from ..plugins.backend import BackendContext, Capability
 from ..plugins.manager import PluginManager, backend_manager
+from .archive import ArchiveService
 from .backendcall import Backend
 from .containers import ContainerService, labels_of
 from .events import Event, EventBus
@@ -42,7 +44,8 @@ class Engine:
     """One daemon's worth of containers, images, networks and volumes."""
 
     def __init__(self, data_root: Path, plugins: PluginManager, backend_name: str,
-                 backend_options: dict[str, str] | None = None, registry: RegistrySettings | None = None) -> None:
+                 backend_options: dict[str, str] | None = None, agent_settings: HubSettings | None = None,
+                 registry: RegistrySettings | None = None) -> None:
         self.data_root = data_root
         self.plugins = plugins
         self.shutting_down = False
@@ -57,10 +60,11 @@ class Engine:
             raise LookupError(f"unknown backend {backend_name!r} (available: {known})")
         backend_dir = data_root / "backends" / backend_name
         backend_dir.mkdir(parents=True, exist_ok=True)
+        self.agents = AgentHub(agent_settings)
         context = BackendContext(data_dir=backend_dir, loop=asyncio.get_running_loop(),
                                  options=dict(backend_options or {}),
                                  logger=logging.getLogger(f"sockerless.backend.{backend_name}"),
-                                 layer_path=self.layers.path)
+                                 layer_path=self.layers.path, agents=self.agents)
         instance = specs[backend_name].factory(context)
         self.backend = Backend(backend_name, instance, backend_manager(instance, backend_name))
         self.networks = NetworkService(self.store, self.events, self.store.containers.values)
@@ -73,6 +77,7 @@ class Engine:
         self.lifecycle = Lifecycle(self)
         self.execs = ExecService(self)
         self.health = HealthChecker(self)
+        self.archive = ArchiveService(self)
 
     def _observe(self, event: Event) -> None:
         self.plugins.hook.sockerless_event(event=event)
@@ -89,6 +94,7 @@ class Engine:
         await self.lifecycle.shutdown()
         if self.backend.implements("sockerless_backend_close"):
             await self.backend.call("sockerless_backend_close")
+        await self.agents.close()
         await self.registry.close()
         self.store.close()
 
