@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -265,3 +266,22 @@ def test_pull_all_tags(docker, registry, tmp_path, name):
     assert "a: Pulling from" in out and "b: Pulling from" in out
     assert f"Status: Downloaded newer image for {registry}/{repository}\n" in out
     assert docker("run", "--rm", f"{registry}/{repository}:b", "cat", "/tag", check=True).stdout == b"b"
+
+
+def test_daemon_side_credentials_from_an_auth_file(tmp_path, name):
+    private = PrivateRegistry(tmp_path / "registry", htpasswd=True)
+    auth_file = tmp_path / "config.json"
+    secret = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    auth_file.write_text(json.dumps({"auths": {private.address: {"auth": secret}}}))
+    daemon = Daemon(tmp_path / "daemon", extra_args=["--registry-auth-file", str(auth_file)]).start()
+    try:
+        ref = f"{private.address}/images-test/authfile-{name}:1"
+        daemon.docker("import", "-", ref, input=layer_tar({"f": b"file\n"}, busybox=True), check=True)
+        daemon.docker("push", ref, check=True)  # no docker login: the daemon's file answers the challenge
+        daemon.docker("rmi", ref, check=True)
+        daemon.docker("pull", ref, check=True)
+        log = daemon.log_path.read_text()
+        assert PASSWORD not in log and secret not in log
+    finally:
+        daemon.stop()
+        private.stop()
