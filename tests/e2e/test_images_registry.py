@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -285,3 +286,30 @@ def test_daemon_side_credentials_from_an_auth_file(tmp_path, name):
     finally:
         daemon.stop()
         private.stop()
+
+
+def test_a_crash_during_a_pull_loses_nothing_and_the_pull_can_be_repeated(tmp_path, registry):
+    layers = [layer_tar({}, busybox=True)] + [layer_tar({f"data/{i}": os.urandom(6 << 20)}) for i in range(2)]
+    image = oci_image(layers, cmd=["ls", "/data"])
+    write_layout(tmp_path / "layout", [(image, {"os": "linux", "architecture": "amd64"})], "1", as_index=False)
+    repository = f"images-test/big-{uuid.uuid4().hex[:8]}"
+    skopeo_push(tmp_path / "layout", "1", f"{registry}/{repository}:1")
+    ref = f"{registry}/{repository}:1"
+    daemon = Daemon(tmp_path / "crashing").start()
+    try:
+        env = {**os.environ, "DOCKER_HOST": daemon.host, "DOCKER_CONFIG": str(tmp_path / "cfg")}
+        pulling = subprocess.Popen(["docker", "pull", ref], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        blobs = daemon.data_root / "image" / "blobs" / "sha256"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(p.name.startswith(".tmp-") for p in blobs.glob(".tmp-*")):
+            time.sleep(0.01)
+        daemon.kill()
+        pulling.wait(30)
+        daemon.start()
+        assert not list(blobs.glob(".tmp-*"))
+        listed = daemon.docker("images", "-q", ref, check=True).stdout.decode().split()
+        assert listed in ([], [hashlib.sha256(image.config).hexdigest()[:12]])  # nothing, or all of it
+        daemon.docker("pull", ref, check=True)
+        assert daemon.docker("run", "--rm", ref, check=True).stdout == b"0\n1\n"
+    finally:
+        daemon.stop()
