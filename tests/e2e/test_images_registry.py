@@ -313,3 +313,16 @@ def test_a_crash_during_a_pull_loses_nothing_and_the_pull_can_be_repeated(tmp_pa
         assert daemon.docker("run", "--rm", ref, check=True).stdout == b"0\n1\n"
     finally:
         daemon.stop()
+
+
+def test_a_cut_download_is_retried(docker, tmp_path, registry, name):
+    proxy = TokenAuthProxy(registry, require_token=False, break_first_blob=True)
+    try:
+        ref = f"{proxy.address}/library/busybox:latest"
+        out = docker("pull", ref, check=True).stdout.decode()
+        assert proxy.broken, "the proxy cut no download"
+        assert "Retrying in 1 second" in out
+        assert docker("run", "--rm", ref, "echo", "retried", check=True).stdout == b"retried\n"
+    finally:
+        proxy.stop()
+        docker("rmi", f"{proxy.address}/library/busybox:latest")

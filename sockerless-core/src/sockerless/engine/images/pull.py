@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+import httpx
+
 from ...api import wire
 from ...api.errors import DockerError, InvalidParameter, NotFound, ServerError, Unauthorized, Unavailable
 from .. import reference as refs
@@ -30,6 +32,7 @@ from .store import ImageStore, parse_config
 log = logging.getLogger(__name__)
 
 CONCURRENT_DOWNLOADS = 3
+DOWNLOAD_ATTEMPTS = 3
 REPORT_EVERY = 512 * 1024
 FOREIGN_LAYERS = ("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
                   "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip")
@@ -262,24 +265,39 @@ class Puller:
             queue.put_nowait(layer_status(layer_id, "Download complete"))
             return
         async with limiter:
-            total = int(descriptor.get("size") or 0)
-            response = await session.open_blob(digest)
-            writer = self.store.blobs.writer()
-            try:
-                reported = 0
-                async for chunk in response.aiter_raw(256 * 1024):
-                    writer.write(chunk)
-                    if writer.size - reported >= REPORT_EVERY:
-                        reported = writer.size
-                        queue.put_nowait(layer_progress(layer_id, "Downloading", writer.size, total))
-                queue.put_nowait(layer_status(layer_id, "Verifying Checksum"))
-                await asyncio.to_thread(writer.commit, digest)
-            except BaseException:
-                writer.abort()
-                raise
-            finally:
-                await response.aclose()
-            queue.put_nowait(layer_status(layer_id, "Download complete"))
+            for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+                try:
+                    await self._fetch_blob(session, descriptor, queue)
+                    break
+                except (Unreachable, httpx.TransportError) as exc:
+                    if attempt == DOWNLOAD_ATTEMPTS:
+                        raise Unreachable(f"download of {digest} failed {attempt} times: {exc}") from None
+                    log.info("download of %s failed (%s), retrying", digest, exc)
+                    queue.put_nowait(layer_status(layer_id, f"Retrying in {attempt} second{'s' if attempt > 1 else ''}"))
+                    await asyncio.sleep(attempt)
+        queue.put_nowait(layer_status(layer_id, "Download complete"))
+
+    async def _fetch_blob(self, session: RepositorySession, descriptor: dict[str, Any],
+                          queue: asyncio.Queue[ProgressLine | None]) -> None:
+        digest = descriptor["digest"]
+        layer_id = short_id(digest)
+        total = int(descriptor.get("size") or 0)
+        response = await session.open_blob(digest)
+        writer = self.store.blobs.writer()
+        try:
+            reported = 0
+            async for chunk in response.aiter_raw(256 * 1024):
+                writer.write(chunk)
+                if writer.size - reported >= REPORT_EVERY:
+                    reported = writer.size
+                    queue.put_nowait(layer_progress(layer_id, "Downloading", writer.size, total))
+            queue.put_nowait(layer_status(layer_id, "Verifying Checksum"))
+            await asyncio.to_thread(writer.commit, digest)
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            await response.aclose()
 
     async def _extract_in_order(self, todo: list[tuple[dict[str, Any], str]], downloads: list[asyncio.Task[None]],
                                 queue: asyncio.Queue[ProgressLine | None]) -> None:
