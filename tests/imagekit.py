@@ -194,7 +194,9 @@ class TokenAuthProxy:
         self.address = f"127.0.0.1:{self.port}"
         self.scopes: list[str] = []
         self.broken: list[str] = []
+        self.refreshed = 0
         tokens: set[str] = set()
+        refresh_tokens: set[str] = set()
         proxy = self
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 
@@ -223,7 +225,24 @@ class TokenAuthProxy:
                 proxy.scopes.extend(query.get("scope", []))
                 token = secrets.token_hex(16)
                 tokens.add(token)
-                self._send(200, json.dumps({"token": token}).encode(), {"Content-Type": "application/json"})
+                answer = {"token": token}
+                if query.get("offline_token") == ["true"]:
+                    answer["refresh_token"] = secrets.token_hex(16)
+                    refresh_tokens.add(answer["refresh_token"])
+                self._send(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
+
+            def _refresh(self) -> None:
+                from urllib.parse import parse_qs
+
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+                if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token", [""])[0] not in refresh_tokens:
+                    self._send(401, b'{"details":"bad refresh token"}')
+                    return
+                proxy.refreshed += 1
+                proxy.scopes.extend(form.get("scope", [""])[0].split())
+                token = secrets.token_hex(16)
+                tokens.add(token)
+                self._send(200, json.dumps({"access_token": token}).encode(), {"Content-Type": "application/json"})
 
             def _forward(self) -> None:
                 auth = self.headers.get("Authorization", "")
@@ -262,7 +281,10 @@ class TokenAuthProxy:
             def do_GET(self) -> None:
                 self._token() if self.path.startswith("/token") else self._forward()
 
-            do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+            def do_POST(self) -> None:
+                self._refresh() if self.path.startswith("/token") else self._forward()
+
+            do_HEAD = do_PUT = do_PATCH = do_DELETE = _forward
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

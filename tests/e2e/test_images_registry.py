@@ -214,7 +214,8 @@ def test_bearer_token_flow_for_login_push_and_pull(docker, client, tmp_path, nam
         assert refused.returncode != 0 and "unauthorized" in refused.stderr.decode().lower()
         with pytest.raises(docker_py.errors.APIError):
             client.login(USER, "wrong", registry=proxy.address, reauth=True)
-        assert client.login(USER, PASSWORD, registry=proxy.address, reauth=True)["Status"] == "Login Succeeded"
+        login = client.login(USER, PASSWORD, registry=proxy.address, reauth=True)
+        assert login["Status"] == "Login Succeeded" and login["IdentityToken"]
         auth = {"username": USER, "password": PASSWORD}
         lines = list(client.api.push(ref, tag="1", stream=True, decode=True, auth_config=auth))
         assert "error" not in lines[-1], lines[-1]
@@ -223,6 +224,9 @@ def test_bearer_token_flow_for_login_push_and_pull(docker, client, tmp_path, nam
         client.api.pull(ref, tag="1", auth_config=auth)
         assert f"repository:images-test/token-{name}:pull" in proxy.scopes
         assert docker("run", "--rm", f"{ref}:1", "cat", "/tok", check=True).stdout == b"t\n"
+        client.api.remove_image(f"{ref}:1")
+        client.api.pull(ref, tag="1", auth_config={"identitytoken": login["IdentityToken"]})
+        assert proxy.refreshed == 1  # the identity token was exchanged, no password sent
     finally:
         proxy.stop()
         private.stop()
