@@ -132,12 +132,12 @@ def routes(engine: Engine) -> list:
         server = str(body.get("serveraddress") or "") if isinstance(body, dict) else ""
         domain = registry_domain(server)
         try:
-            await engine.registry.login(domain, credentials)
+            identity_token = await engine.registry.login(domain, credentials)
         except RegistryError as exc:
             if exc.status in (401, 403):
                 raise Unauthorized(f"login attempt to {server or domain} failed with status: 401 Unauthorized") from None
             raise ServerError(f"login to {domain} failed: {exc.message}") from None
-        return JSONResponse({"Status": "Login Succeeded", "IdentityToken": ""})
+        return JSONResponse({"Status": "Login Succeeded", "IdentityToken": identity_token})
 
     return [
         DockerRoute("/_ping", ping, methods=["GET", "HEAD"]),
