@@ -69,8 +69,17 @@ def routes(engine: Engine) -> list[DockerRoute]:
         pump = asyncio.ensure_future(pump_stdin(conn, stdin, keys, close_on_eof=True)) if stdin is not None else None
         try:
             finished = asyncio.ensure_future(execs.finish(instance, process))
-            await asyncio.wait([finished, asyncio.ensure_future(conn.closed)], return_when=asyncio.FIRST_COMPLETED)
-            if finished.done():
+            waiting = [finished, asyncio.ensure_future(conn.closed)]
+            if pump is not None:
+                waiting.append(pump)
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            while pump is not None and pump.done() and not pump.result() and not finished.done() and not conn.lost:
+                # stdin ended (half-close): keep streaming output until the process or the connection ends
+                await asyncio.wait(waiting[:2], return_when=asyncio.FIRST_COMPLETED)
+            detached = pump is not None and pump.done() and pump.result()
+            if detached:
+                pass  # the exec runs on without a client, as with dockerd; its output is dropped
+            elif finished.done():
                 try:
                     await asyncio.wait_for(streams_done.wait(), 5.0)
                 except TimeoutError:
