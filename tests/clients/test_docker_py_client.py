@@ -123,7 +123,7 @@ def test_put_and_get_archive(sleeper):
 def test_stats_update_rename_and_kill(client, sleeper, name):
     stats = sleeper.stats(stream=False)
     assert stats["id"] == sleeper.id and "memory_stats" in stats and "cpu_stats" in stats
-    sleeper.update(labels=None, restart_policy={"Name": "on-failure", "MaximumRetryCount": 2})
+    sleeper.update(restart_policy={"Name": "on-failure", "MaximumRetryCount": 2})
     sleeper.reload()
     assert sleeper.attrs["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
     sleeper.rename(name + "-renamed")
@@ -169,3 +169,23 @@ def test_unix_socket_peer_sees_docker_headers(daemon):
     head = raw.recv(4096).lower()
     raw.close()
     assert b"api-version: 1.45" in head and b"swarm: inactive" in head
+
+
+def test_copy_into_a_volume_of_a_created_container(client, name):
+    """gitlab-ci-local copies the work tree into a volume mounted below directories the image lacks."""
+    volume = client.volumes.create(name + "-v")
+    container = client.containers.create("alpine", ["cat", "/builds/group/project/file.txt"], name=name,
+                                         volumes={volume.name: {"bind": "/builds/group/project", "mode": "rw"}})
+    try:
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as tar:
+            info = tarfile.TarInfo("file.txt")
+            info.size = 5
+            tar.addfile(info, io.BytesIO(b"tree\n"))
+        assert container.put_archive("/builds/group/project", data.getvalue()) is True
+        container.start()
+        assert container.wait(timeout=10)["StatusCode"] == 0
+        assert container.logs() == b"tree\n"
+    finally:
+        container.remove(force=True)
+        volume.remove()
