@@ -231,6 +231,8 @@ class ImageService:
         for image in self.store.images:
             if dangling_only and image.RepoTags:
                 continue
+            if any(other.Parent == image.Id for other in self.store.images):
+                continue  # a build step's image under another one: it goes with its child
             if self._in_use(image.Id) or not filters.match_labels(image.Config.Labels):
                 continue
             if until is not None and parse_rfc3339(image.Created) > until:

@@ -28,6 +28,8 @@ class Capability(enum.StrEnum):
     ARCHIVE = "archive"
     PODS = "pods"
     RESTART = "restart"
+    CHANGES = "changes"
+    """The container's filesystem changes can be listed and exported as a layer (diff, commit, build)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ..api import versions
 from ..api.errors import DockerError
 from ..engine.daemon import Engine
 from .responses import error_body
-from .routes import containers, execs, images, networks, system, volumes
+from .routes import build, containers, execs, images, networks, system, volumes
 from .routing import API_VERSION_KEY
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class DockerAPI:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         routes: list[Route] = []
-        for module in (system, containers, execs, images, networks, volumes):
+        for module in (system, containers, execs, images, build, networks, volumes):
             routes.extend(module.routes(engine))
         self.router = Router(routes=routes, default=self._not_found)
         self.headers = [

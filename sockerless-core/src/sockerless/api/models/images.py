@@ -18,6 +18,16 @@ class RootFS(msgspec.Struct, kw_only=True):
     Layers: list[str] = msgspec.field(default_factory=list)
 
 
+class HistoryEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One entry of an image's history, as the OCI image config spells it."""
+
+    created: str = ""
+    created_by: str = ""
+    author: str = ""
+    comment: str = ""
+    empty_layer: bool = False
+
+
 class ImageRecord(msgspec.Struct, kw_only=True):
     """An image in the store (persisted), from which inspect and list are rendered."""
 
@@ -38,3 +48,7 @@ class ImageRecord(msgspec.Struct, kw_only=True):
     Source: str = ""
     """Where the image came from (``builtin``, a registry, a load or a build)."""
     LastTagTime: str = ""
+    History: list[HistoryEntry] = msgspec.field(default_factory=list)
+    """Oldest first; one entry per build step or commit (``empty_layer`` for metadata steps)."""
+    Container: str = ""
+    """The container a committed image was made from (inspect's ``Container``)."""

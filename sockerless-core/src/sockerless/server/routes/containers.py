@@ -294,7 +294,6 @@ def routes(engine: Engine) -> list[DockerRoute]:
         DockerRoute("/containers/{id}", remove, methods=["DELETE"]),
         DockerRoute("/containers/{id}/archive", refused("archive access (docker cp)"), methods=["GET", "HEAD", "PUT"]),
         DockerRoute("/containers/{id}/export", refused("export"), methods=["GET"]),
-        DockerRoute("/containers/{id}/changes", refused("filesystem changes"), methods=["GET"]),
         DockerRoute("/containers/{id}/stats", refused("stats"), methods=["GET"]),
         DockerRoute("/containers/{id}/attach/ws", refused("attach over websocket"), methods=["GET"]),
     ]

@@ -11,6 +11,7 @@ from starlette.responses import Response, StreamingResponse
 from ...api import wire
 from ...api.errors import DockerError, InvalidParameter, NotImplementedByBackend
 from ...api.filters import Filters
+from ...engine.build.history import image_history
 from ...engine.daemon import Engine
 from ...engine.images import image_inspect, image_summary
 from ..params import qbool, qstr
@@ -58,6 +59,9 @@ def routes(engine: Engine) -> list[DockerRoute]:
         for container in engine.store.containers:
             counts[container.image_id] = counts.get(container.image_id, 0) + 1
         records = images.list(filters)
+        if not qbool(request, "all"):  # build steps' images stay out of sight, as with dockerd
+            parents = {image.Parent for image in engine.store.images if image.Parent}
+            records = [i for i in records if i.RepoTags or i.Id not in parents]
         return JSONResponse([image_summary(i, version, counts.get(i.Id, 0) if qbool(request, "shared-size") else -1)
                              for i in records])
 
@@ -66,10 +70,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
 
     async def history(request: Request) -> Response:
         image = images.find(request.path_params["name"])
-        return JSONResponse([{
-            "Id": image.Id, "Created": 0, "CreatedBy": image.Comment, "Tags": image.RepoTags, "Size": image.Size,
-            "Comment": image.Comment,
-        }])
+        return JSONResponse(image_history(image, engine.store.images.get))
 
     async def tag(request: Request) -> Response:
         repo = qstr(request, "repo")
@@ -98,9 +99,6 @@ def routes(engine: Engine) -> list[DockerRoute]:
         DockerRoute("/images/load", refused("image load (docker load)"), methods=["POST"]),
         DockerRoute("/images/get", refused("image save (docker save)"), methods=["GET"]),
         DockerRoute("/images/search", refused("registry search"), methods=["GET"]),
-        DockerRoute("/build", refused("image build (docker build)"), methods=["POST"]),
-        DockerRoute("/build/prune", refused("build cache prune"), methods=["POST"]),
-        DockerRoute("/commit", refused("commit"), methods=["POST"]),
         DockerRoute("/images/{name:path}/json", inspect, methods=["GET"]),
         DockerRoute("/images/{name:path}/history", history, methods=["GET"]),
         DockerRoute("/images/{name:path}/tag", tag, methods=["POST"]),

@@ -1,0 +1,203 @@
+"""``docker build`` (classic /build endpoint), ``docker commit`` and ``docker diff`` end to end."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import tarfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+
+def _context(files: dict[str, str | bytes], mode: str = "w") -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=mode) as tar:
+        for name, content in files.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755 if name.endswith(".sh") else 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _write(directory: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return directory
+
+
+def _tag() -> str:
+    return f"build-test-{uuid.uuid4().hex[:8]}"
+
+
+def _post_build(daemon, body: bytes, query: str) -> tuple[int, list[dict]]:
+    status, _, data = daemon.request("POST", f"/v1.41/build?{query}", body=body,
+                                     headers={"Content-Type": "application/x-tar"})
+    lines = [json.loads(line) for line in data.split(b"\r\n") if line.strip()] if status == 200 else [json.loads(data)]
+    return status, lines
+
+
+def test_cli_build_multistage_args_copy_and_run(docker, tmp_path: Path) -> None:
+    tag = _tag()
+    _write(tmp_path, {
+        "Dockerfile": (
+            "# a comment\n"
+            "ARG BASE=busybox\n"
+            "FROM $BASE AS builder\n"
+            "ARG GREETING=hello\n"
+            "WORKDIR /src\n"
+            "COPY app/ ./\n"
+            "RUN echo \"$GREETING from run\" > out.txt && \\\n"
+            "    cat message.txt >> out.txt\n"
+            "FROM busybox\n"
+            "LABEL org.test.stage=final\n"
+            "ENV MODE=prod\n"
+            "COPY --from=builder /src/out.txt /result/\n"
+            "COPY --chown=1000:1000 --chmod=600 secret.txt /result/secret.txt\n"
+            "EXPOSE 8080/tcp\n"
+            "USER 1000\n"
+            "STOPSIGNAL SIGTERM\n"
+            "ENTRYPOINT [\"cat\"]\n"
+            "CMD [\"/result/out.txt\"]\n"
+        ),
+        "app/message.txt": "context file\n",
+        "secret.txt": "s3cret\n",
+        "ignored.log": "should not be sent\n",
+        ".dockerignore": "*.log\n",
+    })
+    result = docker("build", "--build-arg", "GREETING=hi", "-t", tag, str(tmp_path), timeout=120)
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode() + out
+    assert re.search(r"Step 1/\d+ : ARG BASE=busybox", out)
+    assert " ---> Running in " in out and "Successfully built " in out and f"Successfully tagged {tag}:latest" in out
+    run = docker("run", "--rm", tag, timeout=60)
+    assert run.stdout.decode() == "hi from run\ncontext file\n", run.stderr.decode()
+    inspect = json.loads(docker("image", "inspect", tag, check=True).stdout)[0]
+    config = inspect["Config"]
+    assert config["Labels"]["org.test.stage"] == "final"
+    assert "MODE=prod" in config["Env"] and config["User"] == "1000" and config["StopSignal"] == "SIGTERM"
+    assert config["ExposedPorts"] == {"8080/tcp": {}} and config["Entrypoint"] == ["cat"]
+    stat = docker("run", "--rm", "--entrypoint", "stat", tag, "-c", "%u:%g %a", "/result/secret.txt", timeout=60)
+    assert stat.stdout.decode().strip() == "1000:1000 600", stat.stderr.decode()
+    history = json.loads(docker("history", "--format", "{{json .}}", "--no-trunc", tag, check=True).stdout.splitlines()[0])
+    assert history["CreatedBy"] == '/bin/sh -c #(nop)  CMD ["/result/out.txt"]'
+    again = docker("build", "--build-arg", "GREETING=hi", "-t", tag, str(tmp_path), timeout=120).stdout.decode()
+    assert again.count(" ---> Using cache") >= 10, again
+    assert " ---> Running in " not in again
+    (tmp_path / "app" / "message.txt").write_text("changed\n")
+    changed = docker("build", "--build-arg", "GREETING=hi", "-t", tag, str(tmp_path), timeout=120).stdout.decode()
+    assert "COPY app/ ./\n ---> Using cache" not in changed
+    assert docker("run", "--rm", tag, timeout=60).stdout.decode() == "hi from run\nchanged\n"
+    docker("rmi", tag)
+
+
+def test_failing_run_reports_like_dockerd(daemon) -> None:
+    body = _context({"Dockerfile": "FROM busybox\nRUN echo before && exit 3\n"})
+    status, lines = _post_build(daemon, body, "rm=1&forcerm=1")
+    assert status == 200
+    assert lines[-1] == {"errorDetail": {"code": 3, "message": "The command '/bin/sh -c echo before && exit 3' "
+                                                               "returned a non-zero code: 3"},
+                         "error": "The command '/bin/sh -c echo before && exit 3' returned a non-zero code: 3"}
+    assert {"stream": "before\n"} in lines
+
+
+def test_stream_shape_matches_dockerd(daemon, services) -> None:
+    """The same Dockerfile on the real dockerd and on sockerless gives the same message shapes."""
+    dockerfile = f"FROM busybox\nENV A={uuid.uuid4().hex}\nRUN echo out\nCOPY f /f\nCMD [\"sh\"]\n"
+    body = _context({"Dockerfile": dockerfile, "f": "x\n"})
+    real = subprocess.run(
+        ["curl", "-s", "--unix-socket", services["docker_host"].removeprefix("unix://"), "-X", "POST",
+         "-H", "Content-Type: application/x-tar", "--data-binary", "@-",
+         "http://x/v1.41/build?rm=1&networkmode=none"], input=body, capture_output=True, timeout=120, check=True)
+    real_lines = [json.loads(line) for line in real.stdout.split(b"\r\n") if line.strip()]
+    status, ours = _post_build(daemon, body, "rm=1")
+    assert status == 200
+
+    def shape(message: dict) -> str:
+        if "aux" in message:
+            return "aux"
+        return re.sub(r"[0-9a-f]{12,64}", "<id>", json.dumps(message, sort_keys=True))
+
+    assert [shape(m) for m in ours] == [shape(m) for m in real_lines]
+    image = next(m["aux"]["ID"] for m in real_lines if "aux" in m)
+    subprocess.run(["docker", "-H", services["docker_host"], "rmi", image], capture_output=True, timeout=60)
+
+
+def test_docker_py_build_low_level_stream_and_high_level(client, daemon) -> None:
+    tag = _tag()
+    body = _context({"Dockerfile": "FROM busybox\nARG V=1\nRUN echo v=$V > /v\nHEALTHCHECK --interval=5s CMD true\n"
+                                   "ONBUILD RUN echo triggered > /trigger\n"}, mode="w:gz")
+    chunks = list(client.api.build(fileobj=io.BytesIO(body), custom_context=True, encoding="gzip", tag=tag,
+                                   buildargs={"V": "2"}, labels={"built.by": "test"}, decode=True, rm=True))
+    assert any("aux" in c for c in chunks), chunks
+    image = client.images.get(tag)
+    assert image.labels["built.by"] == "test"
+    assert image.attrs["Config"]["Healthcheck"]["Test"] == ["CMD-SHELL", "true"]
+    assert image.attrs["Config"]["Healthcheck"]["Interval"] == 5_000_000_000
+    assert client.containers.run(tag, "cat /v", remove=True) == b"v=2\n"
+    child, logs = client.images.build(fileobj=io.BytesIO(f"FROM {tag}\n".encode()), tag=tag + "-child", rm=True)
+    assert any("Executing 1 build trigger" in entry.get("stream", "") for entry in logs)
+    assert client.containers.run(child.id, "cat /trigger", remove=True) == b"triggered\n"
+    assert child.attrs["Config"]["OnBuild"] in (None, [])
+    from docker.errors import BuildError
+    with pytest.raises(BuildError, match="returned a non-zero code: 7"):
+        client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN exit 7\n"), forcerm=True)
+    client.images.remove(tag + "-child")
+    client.images.remove(tag)
+
+
+def test_target_dockerfile_path_and_add_archive(docker, tmp_path: Path) -> None:
+    tag = _tag()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        info = tarfile.TarInfo("pkg/inside.txt")
+        data = b"from the archive\n"
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    _write(tmp_path, {
+        "build/Custom.dockerfile": "FROM busybox AS first\nADD bundle.tgz /opt/\nRUN test -f /opt/pkg/inside.txt\n"
+                                   "FROM busybox AS second\nRUN exit 1\n",
+        "bundle.tgz": archive.getvalue(),
+    })
+    result = docker("build", "-q", "-f", str(tmp_path / "build/Custom.dockerfile"), "--target", "first", "-t", tag,
+                    str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    assert re.fullmatch(rb"sha256:[0-9a-f]{64}\n", result.stdout), result.stdout
+    out = docker("run", "--rm", tag, "cat", "/opt/pkg/inside.txt", timeout=60)
+    assert out.stdout == b"from the archive\n", out.stderr.decode()
+    docker("rmi", tag)
+
+
+def test_bad_dockerfile_is_an_http_error(daemon) -> None:
+    status, lines = _post_build(daemon, _context({"Dockerfile": "FROM busybox\nNOPE x\n"}), "")
+    assert status == 400 and "unknown instruction: NOPE" in lines[0]["message"]
+    status, lines = _post_build(daemon, _context({"other": "x"}), "")
+    assert status == 400 and "Cannot locate specified Dockerfile" in lines[0]["message"]
+
+
+def test_diff_and_commit(docker, name: str) -> None:
+    run = docker("run", "--name", name, "busybox", "sh", "-c",
+                 "mkdir -p /tmp/a && echo x > /tmp/a/f && rm /bin/ls && echo y >> /etc/passwd", timeout=60)
+    assert run.returncode == 0, run.stderr.decode()
+    diff = docker("diff", name, check=True).stdout.decode().splitlines()
+    assert set(diff) == {"C /bin", "D /bin/ls", "C /tmp", "A /tmp/a", "A /tmp/a/f", "C /etc", "C /etc/passwd"}, diff
+    tag = _tag()
+    commit = docker("commit", "-c", "ENV Z=1", "-c", "CMD [\"cat\", \"/tmp/a/f\"]", "-m", "msg", "-a", "me", name, tag)
+    assert commit.returncode == 0, commit.stderr.decode()
+    out = docker("run", "--rm", tag, timeout=60)
+    assert out.stdout == b"x\n", out.stderr.decode()
+    missing = docker("run", "--rm", tag, "ls", timeout=60)
+    assert missing.returncode != 0
+    inspect = json.loads(docker("image", "inspect", tag, check=True).stdout)[0]
+    assert "Z=1" in inspect["Config"]["Env"] and inspect["Author"] == "me" and inspect["Comment"] == "msg"
+    assert len(inspect["RootFS"]["Layers"]) >= 2
+    fresh = docker("create", "busybox", "true", check=True).stdout.decode().strip()
+    assert docker("diff", fresh, check=True).stdout == b""
+    docker("rm", name, fresh)
+    docker("rmi", tag)
