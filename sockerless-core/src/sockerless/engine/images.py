@@ -177,7 +177,7 @@ class ImageService:
         self._tag_record(image, ref.familiar)
         self.events.publish("image", "tag", image.Id, {"name": ref.familiar})
 
-    def remove(self, ref: str, *, force: bool = False) -> list[dict[str, str]]:
+    def remove(self, ref: str, *, force: bool = False, prune_parents: bool = True) -> list[dict[str, str]]:
         """``docker rmi``: untag a reference; delete the image when nothing else refers to it."""
         image = self.find(ref)
         users = self._in_use(image.Id)
@@ -205,6 +205,23 @@ class ImageService:
         result.append({"Deleted": image.Id})
         self.events.publish("image", "delete", image.Id, {"name": image.Id})
         self.collect_layers(image.Layers)
+        if prune_parents:
+            result += self._remove_untagged_parents(image.Parent)
+        return result
+
+    def _remove_untagged_parents(self, parent_id: str) -> list[dict[str, str]]:
+        """Build steps' images below a deleted image go with it while nothing else needs them (as dockerd)."""
+        result = []
+        while parent_id:
+            parent = self.store.images.get(parent_id)
+            if (parent is None or parent.RepoTags or self._in_use(parent.Id)
+                    or any(other.Parent == parent.Id for other in self.store.images)):
+                break
+            self.store.images.delete(parent.Id)
+            result.append({"Deleted": parent.Id})
+            self.events.publish("image", "delete", parent.Id, {"name": parent.Id})
+            self.collect_layers(parent.Layers)
+            parent_id = parent.Parent
         return result
 
     @staticmethod

@@ -80,7 +80,8 @@ def routes(engine: Engine) -> list[DockerRoute]:
         return Response(status_code=201)
 
     async def remove(request: Request) -> Response:
-        return JSONResponse(images.remove(request.path_params["name"], force=qbool(request, "force")))
+        return JSONResponse(images.remove(request.path_params["name"], force=qbool(request, "force"),
+                                          prune_parents=not qbool(request, "noprune")))
 
     async def prune(request: Request) -> Response:
         filters = Filters.parse(qstr(request, "filters") or None, PRUNE_FILTERS)
