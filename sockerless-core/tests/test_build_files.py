@@ -8,7 +8,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from sockerless.api.errors import InvalidParameter
 from sockerless.engine.build import context as contexts
 from sockerless.engine.build import copying, tarsafe

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sockerless.api.errors import InvalidParameter
 from sockerless.engine.build.dockerfile import parse, split_stages
 from sockerless.engine.build.dockerignore import IgnoreMatcher
