@@ -201,3 +201,91 @@ def test_diff_and_commit(docker, name: str) -> None:
     assert docker("diff", fresh, check=True).stdout == b""
     docker("rm", name, fresh)
     docker("rmi", tag)
+
+
+def test_server_applies_dockerignore_with_exceptions(daemon, docker) -> None:
+    """A raw API client sends everything; the daemon leaves out what .dockerignore says."""
+    tag = _tag()
+    body = _context({
+        "Dockerfile": "FROM busybox\nCOPY . /ctx/\n",
+        ".dockerignore": "docs\n!docs/README.md\n**/*.tmp\nsecret*\n",
+        "docs/README.md": "keep", "docs/guide.md": "drop", "a/b/c.tmp": "drop", "a/b/keep.txt": "keep",
+        "secret.key": "drop",
+    })
+    status, lines = _post_build(daemon, body, f"t={tag}")
+    assert status == 200 and not any("error" in m for m in lines), lines
+    listing = docker("run", "--rm", tag, "find", "/ctx", "-type", "f", timeout=60).stdout.decode().split()
+    assert sorted(listing) == ["/ctx/.dockerignore", "/ctx/Dockerfile", "/ctx/a/b/keep.txt", "/ctx/docs/README.md"]
+    docker("rmi", tag)
+
+
+def test_add_url_heredoc_scratch_tags_and_nocache(daemon, docker, tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            body = b"downloaded\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        first, second = _tag(), _tag()
+        url = f"http://127.0.0.1:{server.server_address[1]}/files/data.txt"
+        _write(tmp_path, {"Dockerfile": (
+            "FROM busybox\n"
+            f"ADD {url} /fetched/\n"
+            "COPY <<EOF /etc/motd\nhello heredoc\nEOF\n"
+            "RUN <<EOF\nset -e\necho from-heredoc > /ran\nEOF\n"
+        )})
+        built = docker("build", "-t", first, "-t", second, str(tmp_path), timeout=120)
+        out = built.stdout.decode()
+        assert built.returncode == 0, built.stderr.decode() + out
+        assert f"Successfully tagged {first}:latest" in out and f"Successfully tagged {second}:latest" in out
+        shown = docker("run", "--rm", second, "sh", "-c", "cat /fetched/data.txt /etc/motd /ran; "
+                       "stat -c '%a %Y' /fetched/data.txt", timeout=60).stdout.decode()
+        assert shown == "downloaded\nhello heredoc\nfrom-heredoc\n600 1445412480\n"
+        again = docker("build", "--no-cache", "-t", first, str(tmp_path), timeout=120).stdout.decode()
+        assert "Using cache" not in again
+        docker("rmi", first, second)
+    finally:
+        server.shutdown()
+    scratch = _tag()
+    _write(tmp_path, {"Dockerfile": "FROM scratch\nCOPY only.txt /\nCMD [\"/only.txt\"]\n", "only.txt": "alone\n"})
+    built = docker("build", "-t", scratch, str(tmp_path), timeout=120)
+    assert built.returncode == 0, built.stderr.decode()
+    inspect = json.loads(docker("image", "inspect", scratch, check=True).stdout)[0]
+    assert len(inspect["RootFS"]["Layers"]) == 1 and inspect["Config"]["Cmd"] == ["/only.txt"]
+    docker("rmi", scratch)
+
+
+def test_commit_running_container_pauses_and_applies_config(client) -> None:
+    container = client.containers.run("busybox", ["sh", "-c", "echo data > /state; sleep 60"], detach=True)
+    try:
+        import time
+        for _ in range(100):
+            if client.api.diff(container.id):
+                break
+            time.sleep(0.05)
+        image = container.commit(repository="build-test-commit", tag="v1", message="snap", author="tester",
+                                 changes=["WORKDIR /srv", 'ENTRYPOINT ["cat"]'], conf={"Labels": {"c": "1"}})
+        container.reload()
+        assert container.status == "running"  # paused for the export, running again
+        assert image.attrs["Config"]["WorkingDir"] == "/srv" and image.attrs["Config"]["Labels"]["c"] == "1"
+        assert client.containers.run(image.id, "/state", remove=True) == b"data\n"
+        history = client.api.history(image.id)
+        assert history[0]["Comment"] == "snap" and history[0]["Size"] > 0
+        from docker.errors import APIError
+        with pytest.raises(APIError, match="run is not a valid change command"):
+            container.commit(changes=["RUN true"])
+    finally:
+        container.remove(force=True)
+    client.images.remove("build-test-commit:v1")
