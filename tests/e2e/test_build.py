@@ -224,7 +224,7 @@ def test_add_url_heredoc_scratch_tags_and_nocache(daemon, docker, tmp_path: Path
     import threading
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             body = b"downloaded\n"
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
