@@ -289,3 +289,19 @@ def test_commit_running_container_pauses_and_applies_config(client) -> None:
     finally:
         container.remove(force=True)
     client.images.remove("build-test-commit:v1")
+
+
+def test_dockerfile_from_stdin_and_from_outside_the_context(docker, tmp_path: Path) -> None:
+    tag = _tag()
+    piped = docker("build", "-t", tag, "-", input=b"FROM busybox\nSHELL [\"/bin/sh\", \"-e\", \"-c\"]\n"
+                   b"RUN [\"sh\", \"-c\", \"exit 4\"]\n", timeout=120)
+    assert piped.returncode == 4 or piped.returncode == 1
+    assert "The command 'sh -c exit 4' returned a non-zero code: 4" in piped.stderr.decode()
+    context, elsewhere = _write(tmp_path / "ctx", {"d": "data\n"}), _write(tmp_path / "other", {
+        "Build.df": "FROM busybox\nCOPY d /d\nRUN cat /d\n"})
+    built = docker("build", "-f", str(elsewhere / "Build.df"), "-t", tag, str(context), timeout=120)
+    assert built.returncode == 0, built.stderr.decode()
+    assert "data\n" in built.stdout.decode()
+    assert not any(line.startswith(b".dockerfile") for line in docker("run", "--rm", tag, "ls", "-a", "/").stdout.split())
+    removed = docker("rmi", tag, check=True).stdout.decode()
+    assert removed.count("Deleted: ") == 2  # the image and the COPY step's image below it
