@@ -363,7 +363,7 @@ def image_inspect(image: ImageRecord, api_version: tuple[int, int]) -> dict[str,
         body["Variant"] = image.Variant
     if api_version < (1, 44):
         body["VirtualSize"] = image.Size
-        body["Container"] = ""
+        body["Container"] = image.Container
         body["ContainerConfig"] = msgspec.to_builtins(ImageConfig())
     return body
 
