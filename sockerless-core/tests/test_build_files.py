@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 from sockerless.api.errors import InvalidParameter
-from sockerless.engine.build import context as contexts
-from sockerless.engine.build import copying, tarsafe
-from sockerless.engine.build.imagefs import ImageFS
+from sockerless.engine.builder import context as contexts
+from sockerless.engine.builder import copying, tarsafe
+from sockerless.engine.builder.imagefs import ImageFS
 
 
 def _tar(members: list[tarfile.TarInfo], data: dict[str, bytes] | None = None) -> tarfile.TarFile:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for member in members:
-            content = (data or {}).get(member.name)
+            content = (data or {}).get(member.name) if member.isreg() else None
             if content is not None:
                 member.size = len(content)
             tar.addfile(member, io.BytesIO(content) if content is not None else None)
@@ -45,6 +45,11 @@ def test_extract_refuses_writing_through_a_symlink(tmp_path: Path) -> None:
         tarsafe.extract(_tar([_member("../up")], {"../up": b"x"}), str(dest), what="layer")
     tarsafe.extract(_tar([_member("abs", tarfile.SYMTYPE, "/etc/passwd")]), str(dest), what="layer")
     assert os.readlink(dest / "abs") == "/etc/passwd"  # a symlink's text is data
+    target = outside / "victim"
+    target.write_text("original")
+    tarsafe.extract(_tar([_member("swap", tarfile.SYMTYPE, str(target)), _member("swap")], {"swap": b"new"}),
+                    str(dest), what="build context")
+    assert target.read_text() == "original" and (dest / "swap").read_bytes() == b"new"
 
 
 def _layers(tmp_path: Path) -> list[Path]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from sockerless.api.errors import InvalidParameter
-from sockerless.engine.build.dockerfile import parse, split_stages
-from sockerless.engine.build.dockerignore import IgnoreMatcher
-from sockerless.engine.build.words import Lexer, key_values
+from sockerless.engine.builder.dockerfile import parse, split_stages
+from sockerless.engine.builder.dockerignore import IgnoreMatcher
+from sockerless.engine.builder.words import Lexer, key_values
 
 
 def test_continuations_comments_and_original_text() -> None:

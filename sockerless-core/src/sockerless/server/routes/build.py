@@ -10,8 +10,8 @@ from starlette.responses import Response, StreamingResponse
 from ...api import wire
 from ...api.errors import InvalidParameter, NotImplementedByBackend
 from ...api.models.containers import ContainerConfig, HostConfig, normalize_create
-from ...engine.build.executor import BuildOptions
-from ...engine.build.service import BuildService
+from ...engine.builder.executor import BuildOptions
+from ...engine.builder.service import BuildService
 from ...engine.daemon import Engine
 from ..params import json_body, qbool, qint, qstr
 from ..responses import JSONResponse

@@ -11,7 +11,7 @@ from starlette.responses import Response, StreamingResponse
 from ...api import wire
 from ...api.errors import DockerError, InvalidParameter, NotImplementedByBackend
 from ...api.filters import Filters
-from ...engine.build.history import image_history
+from ...engine.builder.history import image_history
 from ...engine.daemon import Engine
 from ...engine.images import image_inspect, image_summary
 from ..params import qbool, qstr
