@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from .engines import Engine
 from .proc import BenchError, run
+from .pull import case_pull
 from .stats import summarize
 
 T = TypeVar("T")
@@ -285,4 +286,5 @@ CASES: list[Case] = [
     Case("pipeline_100k", "seq|sed|grep|sort|uniq|wc, 100k lines (CLI)", "time", case_pipeline),
     Case("build_nocache", "docker build --no-cache, 9 steps incl. 2 RUN (CLI)", "time", case_build_nocache),
     Case("build_cached", "docker build, 9 steps all cached (CLI)", "time", case_build_cached),
+    Case("pull", "docker pull, 3 x 8 MiB layers from a local registry (CLI)", "time", case_pull),
 ]

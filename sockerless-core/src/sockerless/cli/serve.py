@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import ssl
 import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..agent.hub import HubSettings
+from ..engine.registry import RegistrySettings
 from ..plugins.manager import PluginManager
 from ..server.listeners import ListenerError, TLSSettings
 from ..server.listeners import parse as parse_listener
@@ -41,6 +44,24 @@ def configure(parser: argparse.ArgumentParser, manager: PluginManager) -> None:
                         help="allow plain TCP on non-loopback addresses (anyone who can connect controls the daemon)")
     parser.add_argument("--backend-opt", action="append", default=[], metavar="KEY=VALUE",
                         help="a backend setting (repeatable)")
+    parser.add_argument("--agent-endpoint", default=env.get("SOCKERLESS_AGENT_ENDPOINT", "127.0.0.1:0"), metavar="HOST:PORT",
+                        help="where reverse-mode agents dial in (a listener of its own; port 0 picks one when first "
+                             "needed; env SOCKERLESS_AGENT_ENDPOINT)")
+    parser.add_argument("--agent-endpoint-url", default=env.get("SOCKERLESS_AGENT_ENDPOINT_URL", ""), metavar="URL",
+                        help="the ws:// or wss:// URL agents are told to dial, when it differs from the listener "
+                             "(a tunnel, a load balancer; env SOCKERLESS_AGENT_ENDPOINT_URL)")
+    parser.add_argument("--agent-tlscert", default=env.get("SOCKERLESS_AGENT_TLSCERT", ""),
+                        help="serve the agent endpoint as wss:// with this certificate")
+    parser.add_argument("--agent-tlskey", default=env.get("SOCKERLESS_AGENT_TLSKEY", ""), help="key of --agent-tlscert")
+    parser.add_argument("--registry-mirror", action="append", default=[], dest="registry_mirrors", metavar="URL",
+                        help="a Docker Hub mirror tried first for pulls (repeatable; config: serve.registry-mirrors)")
+    parser.add_argument("--insecure-registry", action="append", default=[], dest="insecure_registries", metavar="HOST",
+                        help="a registry (host[:port] or CIDR) reachable over plain HTTP or unverified TLS "
+                             "(repeatable; loopback registries always are; config: serve.insecure-registries)")
+    parser.add_argument("--registry-auth-file", default=None, metavar="PATH",
+                        help="Docker CLI config.json whose auths are used when a client sends no credentials "
+                             "(default: $DOCKER_CONFIG/config.json or ~/.docker/config.json when it exists; "
+                             "config: serve.registry-auth-file)")
     parser.add_argument("--config", default=None,
                         help=f"TOML configuration file (default: {paths.config_file()} when it exists; env SOCKERLESS_CONFIG)")
 
@@ -79,8 +100,36 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         raise SystemExit(f"sockerless: {exc}") from None
     tls = TLSSettings(enabled=args.tls or args.tlsverify, verify=args.tlsverify,
                       ca=args.tlscacert, cert=args.tlscert, key=args.tlskey)
+    try:
+        registry = RegistrySettings(
+            mirrors=args.registry_mirrors or list(serve_cfg.get("registry-mirrors", [])),
+            insecure=args.insecure_registries or list(serve_cfg.get("insecure-registries", [])),
+            config_file=args.registry_auth_file or serve_cfg.get("registry-auth-file") or _default_auth_file())
+    except ValueError as exc:
+        raise SystemExit(f"sockerless: {exc}") from None
     return ServeOptions(backend=backend, data_root=data_root, listeners=listeners, tls=tls,
-                        insecure_tcp=args.insecure_tcp, backend_options=backend_options)
+                        insecure_tcp=args.insecure_tcp, backend_options=backend_options,
+                        agents=_agent_settings(args, serve_cfg), registry=registry)
+
+
+def _agent_settings(args: argparse.Namespace, serve_cfg: dict[str, Any]) -> HubSettings:
+    listen = str(serve_cfg.get("agent_endpoint") or args.agent_endpoint) if args.agent_endpoint == "127.0.0.1:0" \
+        else args.agent_endpoint
+    tls = None
+    if args.agent_tlscert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            tls.load_cert_chain(args.agent_tlscert, args.agent_tlskey or None)
+        except OSError as exc:
+            raise SystemExit(f"sockerless: cannot load the agent endpoint certificate: {exc}") from None
+    url = args.agent_endpoint_url or str(serve_cfg.get("agent_endpoint_url", ""))
+    return HubSettings(listen=listen, public_url=url, tls=tls)
+
+
+def _default_auth_file() -> str:
+    directory = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    path = os.path.join(directory, "config.json")
+    return path if os.path.exists(path) else ""
 
 
 def run(args: argparse.Namespace) -> int:

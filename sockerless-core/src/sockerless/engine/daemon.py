@@ -13,6 +13,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from ..agent.hub import AgentHub, HubSettings
 from ..api.errors import Conflict, InvalidParameter
 from ..api.models.containers import ContainerCreateRequest
 from ..api.models.images import ImageConfig
@@ -20,16 +21,19 @@ from ..api.models.networks import NetworkCreateRequest
 from ..api.models.volumes import VolumeCreateRequest
 from ..plugins.backend import BackendContext, Capability
 from ..plugins.manager import PluginManager, backend_manager
+from .archive import ArchiveService
 from .backendcall import Backend
 from .containers import ContainerService, labels_of
 from .events import Event, EventBus
 from .execs import ExecService
 from .health import HealthChecker
-from .images import BuiltinImage, ImageService
-from .layers import LayerStore
+from .images import BuiltinImage, ImageService, ImageStore
+from .images.pull import Puller
+from .images.push import Pusher
 from .lifecycle import Lifecycle
 from .networks import NetworkService
 from .records import ContainerRecord, NetworkRecord, VolumeRecord
+from .registry import RegistryClient, RegistrySettings
 from .store import Store
 from .volumes import VolumeService
 
@@ -40,32 +44,40 @@ class Engine:
     """One daemon's worth of containers, images, networks and volumes."""
 
     def __init__(self, data_root: Path, plugins: PluginManager, backend_name: str,
-                 backend_options: dict[str, str] | None = None) -> None:
+                 backend_options: dict[str, str] | None = None, agent_settings: HubSettings | None = None,
+                 registry: RegistrySettings | None = None) -> None:
         self.data_root = data_root
         self.plugins = plugins
         self.shutting_down = False
         self.store = Store(data_root)
         self.events = EventBus(observer=self._observe)
-        self.layers = LayerStore(data_root / "image" / "layers")
+        self.image_store = ImageStore(self.store, data_root / "image")
+        self.layers = self.image_store.layer_dirs
+        self.registry = RegistryClient(registry or RegistrySettings())
         specs = plugins.backends()
         if backend_name not in specs:
             known = ", ".join(sorted(specs)) or "none installed"
             raise LookupError(f"unknown backend {backend_name!r} (available: {known})")
         backend_dir = data_root / "backends" / backend_name
         backend_dir.mkdir(parents=True, exist_ok=True)
+        self.agents = AgentHub(agent_settings)
         context = BackendContext(data_dir=backend_dir, loop=asyncio.get_running_loop(),
                                  options=dict(backend_options or {}),
                                  logger=logging.getLogger(f"sockerless.backend.{backend_name}"),
-                                 layer_path=self.layers.path)
+                                 layer_path=self.layers.path, agents=self.agents)
         instance = specs[backend_name].factory(context)
         self.backend = Backend(backend_name, instance, backend_manager(instance, backend_name))
         self.networks = NetworkService(self.store, self.events, self.store.containers.values)
         self.volumes = VolumeService(self.store, self.events, data_root / "volumes", self.store.containers.values)
-        self.images = ImageService(self.store, self.layers, self.events, self._builtin_image, self._image_users)
+        self.images = ImageService(self.image_store, self.events, self._builtin_image, self._image_users,
+                                   container_layers=self._container_layers)
+        self.images.puller = Puller(self.images, self.registry, self.events)
+        self.pusher = Pusher(self.image_store, self.registry, self.events)
         self.containers = ContainerService(self.store, self.networks, self.backend.info, str(data_root))
         self.lifecycle = Lifecycle(self)
         self.execs = ExecService(self)
         self.health = HealthChecker(self)
+        self.archive = ArchiveService(self)
 
     def _observe(self, event: Event) -> None:
         self.plugins.hook.sockerless_event(event=event)
@@ -73,6 +85,7 @@ class Engine:
     async def start(self) -> None:
         """Recover the persisted state (startup is recovery)."""
         self.networks.ensure_predefined()
+        self.image_store.recover()
         await self.lifecycle.recover()
 
     async def close(self) -> None:
@@ -81,6 +94,8 @@ class Engine:
         await self.lifecycle.shutdown()
         if self.backend.implements("sockerless_backend_close"):
             await self.backend.call("sockerless_backend_close")
+        await self.agents.close()
+        await self.registry.close()
         self.store.close()
 
     # -- images --------------------------------------------------------------------------------
@@ -95,6 +110,9 @@ class Engine:
         if not isinstance(config, ImageConfig):
             raise TypeError("sockerless_builtin_image must return an ImageConfig")
         return BuiltinImage(build=build, config=config, description=description)
+
+    def _container_layers(self) -> list[str]:
+        return [layer for c in self.store.containers for layer in c.image_layers]
 
     def _image_users(self, image_id: str) -> list[tuple[str, bool]]:
         return [(c.id, c.state.Running) for c in self.store.containers if c.image_id == image_id]

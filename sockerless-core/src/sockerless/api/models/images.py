@@ -18,16 +18,6 @@ class RootFS(msgspec.Struct, kw_only=True):
     Layers: list[str] = msgspec.field(default_factory=list)
 
 
-class HistoryEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry of an image's history, as the OCI image config spells it."""
-
-    created: str = ""
-    created_by: str = ""
-    author: str = ""
-    comment: str = ""
-    empty_layer: bool = False
-
-
 class ImageRecord(msgspec.Struct, kw_only=True):
     """An image in the store (persisted), from which inspect and list are rendered."""
 
@@ -48,7 +38,21 @@ class ImageRecord(msgspec.Struct, kw_only=True):
     Source: str = ""
     """Where the image came from (``builtin``, a registry, a load or a build)."""
     LastTagTime: str = ""
-    History: list[HistoryEntry] = msgspec.field(default_factory=list)
-    """Oldest first; one entry per build step or commit (``empty_layer`` for metadata steps)."""
-    Container: str = ""
-    """The container a committed image was made from (inspect's ``Container``)."""
+
+
+class LayerBlob(msgspec.Struct, kw_only=True):
+    """One stored serialisation of a layer: the tar itself or a compressed form of it."""
+
+    Digest: str
+    MediaType: str
+    Size: int
+
+
+class LayerRecord(msgspec.Struct, kw_only=True):
+    """A layer in the store (persisted), keyed by its diff id (sha256 of the uncompressed tar)."""
+
+    DiffID: str
+    Size: int = 0
+    """Bytes of file content once unpacked (what ``docker images`` adds up)."""
+    Blobs: list[LayerBlob] = msgspec.field(default_factory=list)
+    """The blobs holding this layer; a blob whose digest is the diff id is the plain tar."""

@@ -168,7 +168,7 @@ class Builder:
         created_by = self._created_by_nop(stage, comment)
         if stage.image is None:  # FROM scratch: nothing to make a container from yet
             change()
-            self._commit(stage, None, created_by, None, 0)
+            self._commit(stage, None, created_by, None)
             return
         parent = stage.image
         key = step_key(parent.Id, created_by)
@@ -180,7 +180,7 @@ class Builder:
         if self.options.remove:
             self.out.say(f"Removing intermediate container {container.short_id}\n")
             await self._remove_container(container.id)
-        self._commit(stage, key, created_by, None, 0, container.id)
+        self._commit(stage, key, created_by, None)
 
     async def _use_cache(self, stage: Stage, key: str) -> bool:
         if self.options.nocache or stage.image is None:
@@ -196,12 +196,9 @@ class Builder:
         self.out.say(f" ---> {_short(image.Id)}\n")
         return True
 
-    def _commit(self, stage: Stage, key: str | None, created_by: str, layer: str | None, size: int,
-                container: str = "") -> ImageRecord:
+    def _commit(self, stage: Stage, key: str | None, created_by: str, layer: str | None) -> ImageRecord:
         config = msgspec.structs.replace(stage.config, Image=stage.image.Id if stage.image else "")
-        image = self.images.create_image(NewImage(
-            config=config, parent=stage.image, layer=layer, layer_size=size, created_by=created_by,
-            container=container, os="linux", architecture=stage.image.Architecture if stage.image else ""))
+        image = self.images.create_image(NewImage(config=config, parent=stage.image, layer=layer, created_by=created_by))
         if key is not None:
             self.cache.put(key, image.Id)
         stage.image = image
@@ -320,11 +317,11 @@ class Builder:
             if self.options.forcerm:
                 await self._remove_container(container.id)
             raise BuildFailed(f"The command '{' '.join(argv)}' returned a non-zero code: {code}", code)
-        layer, size = await self._export_layer(container)
+        layer = await self._export_layer(container)
         if self.options.remove:
             self.out.say(f"Removing intermediate container {container.short_id}\n")
             await self._remove_container(container.id)
-        self._commit(stage, key, created_by, layer, size, container.id)
+        self._commit(stage, key, created_by, layer)
 
     async def _run_container(self, container: Any) -> int:
         lifecycle = self.engine.lifecycle
@@ -343,12 +340,12 @@ class Builder:
             runtime.streams.detach(sink)
         return result.code
 
-    async def _export_layer(self, container: Any) -> tuple[str | None, int]:
+    async def _export_layer(self, container: Any) -> str | None:
         with tempfile.TemporaryDirectory(prefix="sockerless-layer-", dir=self._scratch()) as tmp:
             path = os.path.join(tmp, "layer.tar")
             await self.engine.backend.call_required("sockerless_container_export_changes", "container filesystem export",
                                                     container=container, destination=path)
-            return await self.images.add_layer(path)
+            return (await self.images.add_layer(path))[0]
 
     def _scratch(self) -> str:
         directory = self.engine.data_root / "build" / "tmp"
@@ -577,10 +574,10 @@ class Builder:
                 await asyncio.to_thread(build_layer)
             except OSError as exc:
                 raise BuildFailed(f"{command} failed: {exc}") from None
-            layer, size = await self.images.add_layer(layer_tar)
+            layer, _ = await self.images.add_layer(layer_tar)
         if stage.image is None and layer is None:
             raise BuildFailed(f"{command} produced nothing to build an image from")
-        self._commit(stage, key, created_by, layer, size)
+        self._commit(stage, key, created_by, layer)
 
     def _sources(self, stage: Stage, instruction: Instruction, sources: list[str], command: str,
                  tmp: Path, downloaded: set[Path]) -> tuple[list[tuple[Path, str]], str]:

@@ -9,28 +9,20 @@ and tag it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import tarfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from ...api import wire
 from ...api.errors import InvalidParameter
-from ...api.models.images import HistoryEntry, ImageConfig, ImageRecord
+from ...api.models.images import ImageConfig, ImageRecord
 from .. import reference as refs
+from ..images.store import MEDIA_TAR, ImageStore
 from ..timeutil import now_ns, rfc3339_nano
-from . import tarsafe
 
 if TYPE_CHECKING:
     from ..daemon import Engine
-
-EMPTY_TAR_DIGEST = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
-"""The diff id of an empty tar (1024 zero bytes): a layer that changes nothing."""
-
 
 @dataclass
 class NewImage:
@@ -40,40 +32,40 @@ class NewImage:
     parent: ImageRecord | None
     layer: str | None = None
     """The diff id of the new layer on top of the parent's, ``None`` for a metadata step."""
-    layer_size: int = 0
     created_by: str = ""
     comment: str = ""
     author: str = ""
-    container: str = ""
-    container_config: dict[str, Any] = field(default_factory=dict)
     os: str = "linux"
     architecture: str = ""
 
 
 class BuildImageStore:
-    """The image store as the builder sees it."""
+    """The image store as the builder sees it (today: :class:`~sockerless.engine.images.ImageStore`)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @property
+    def _store(self) -> ImageStore:
+        return self._engine.image_store
+
     # -- base images ---------------------------------------------------------------------------
     def lookup(self, ref: str) -> ImageRecord | None:
         """An image by name, id or id prefix; ``None`` when unknown."""
-        return self._engine.images.lookup(ref)
+        return self._store.resolve(ref)
 
     def get(self, image_id: str) -> ImageRecord | None:
         """An image by its full id."""
         return self._engine.store.images.get(image_id)
 
-    async def pull(self, ref: str, platform: str = "") -> AsyncIterator[dict[str, Any]]:
+    async def pull(self, ref: str, platform: str = "", auth: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
         """Pull ``ref``; yields Docker progress messages (raises when the pull cannot begin)."""
         parsed = refs.parse(ref)
-        tag = parsed.digest or parsed.tag
-        return await self._engine.images.pull(parsed.name, tag, platform)
+        return await self._engine.images.pull(parsed.name, parsed.digest or parsed.tag, platform, auth)
 
     def layer_dirs(self, image: ImageRecord) -> list[Path]:
         """The unpacked layer directories of ``image``, lowest first (whiteouts as ``.wh.`` files)."""
-        return [self._engine.layers.path(layer) for layer in image.Layers]
+        return self._store.layer_paths(image)
 
     # -- new layers and images ----------------------------------------------------------------
     async def add_layer(self, tar_path: str) -> tuple[str | None, int]:
@@ -81,38 +73,41 @@ class BuildImageStore:
         with tarfile.open(tar_path) as tar:
             if tar.next() is None:
                 return None, 0
-        return await asyncio.to_thread(self._engine.layers.create_from_builder,
-                                       lambda directory: unpack_layer(tar_path, directory))
+
+        def add() -> tuple[str, int]:
+            with open(tar_path, "rb") as stream:
+                info = self._store.add_layer(stream, MEDIA_TAR)
+            return info.diff_id, info.size
+
+        return await asyncio.to_thread(add)
 
     def create_image(self, new: NewImage) -> ImageRecord:
-        """Register an image; its id is the digest of its config document."""
+        """Register an image (its id is the digest of its config, written by the store)."""
         parent = new.parent
         layers = list(parent.Layers) if parent else []
-        history = list(parent.History) if parent else []
-        if parent is not None and not history:
-            history = [HistoryEntry(created=parent.Created, comment=parent.Comment)]
+        history: list[dict[str, Any]] = []
+        if parent is not None:
+            history = list(self._store.config_document(parent).get("history") or [])
+            if not history:
+                history = [{"created": parent.Created, "created_by": "", "comment": parent.Comment}
+                           for _ in parent.Layers]
         if new.layer is not None:
             layers.append(new.layer)
         created = rfc3339_nano(now_ns())
-        history.append(HistoryEntry(created=created, created_by=new.created_by, author=new.author,
-                                    comment=new.comment, empty_layer=new.layer is None))
-        arch = new.architecture or (parent.Architecture if parent else "amd64")
-        document = {
-            "architecture": arch, "os": new.os, "config": msgspec.to_builtins(new.config),
-            "container": new.container, "container_config": new.container_config, "created": created,
-            "author": new.author, "history": msgspec.to_builtins(history),
-            "rootfs": {"type": "layers", "diff_ids": layers},
-        }
-        image_id = "sha256:" + hashlib.sha256(wire.encode(document)).hexdigest()
-        record = ImageRecord(
-            Id=image_id, Parent=parent.Id if parent else "", Comment=new.comment, Created=created,
-            Author=new.author, Config=new.config, Architecture=arch, Os=new.os,
-            Size=(parent.Size if parent else 0) + new.layer_size, Layers=layers, Source="build",
-            History=history, Container=new.container,
-        )
-        self._engine.store.images.put(record)
-        self._engine.events.publish("image", "create", image_id, {"name": image_id})
-        return record
+        entry: dict[str, Any] = {"created": created, "created_by": new.created_by}
+        if new.author:
+            entry["author"] = new.author
+        if new.comment:
+            entry["comment"] = new.comment
+        if new.layer is None:
+            entry["empty_layer"] = True
+        history.append(entry)
+        image = self._store.create_image(
+            new.config, layers, history, created=created, author=new.author, comment=new.comment,
+            architecture=new.architecture or (parent.Architecture if parent else ""), os_name=new.os,
+            parent=parent.Id if parent else "", source="build")
+        self._engine.events.publish("image", "create", image.Id, {"name": image.Id})
+        return image
 
     def tag(self, image: ImageRecord, ref: str) -> str:
         """Tag ``image`` as ``ref`` (``name`` or ``name:tag``); returns the familiar name."""
@@ -122,13 +117,3 @@ class BuildImageStore:
         self._engine.images.tag(image.Id, parsed.familiar_name, parsed.tag)
         return parsed.familiar
 
-    def children(self, image_id: str) -> list[ImageRecord]:
-        """Images whose parent is ``image_id``."""
-        return [image for image in self._engine.store.images if image.Parent == image_id]
-
-
-
-def unpack_layer(tar_path: str, directory: str) -> None:
-    """Unpack a layer tar into an empty directory, keeping whiteouts as ``.wh.`` files."""
-    with tarfile.open(tar_path) as tar:
-        tarsafe.extract(tar, directory, what="layer")

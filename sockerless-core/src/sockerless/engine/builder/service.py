@@ -147,14 +147,13 @@ class BuildService:
                 path = os.path.join(tmp, "layer.tar")
                 await backend.call_required("sockerless_container_export_changes", "container filesystem export",
                                             container=record, destination=path)
-                layer, size = await self.images.add_layer(path)
+                layer, _ = await self.images.add_layer(path)
         finally:
             if paused_here:
                 await self.engine.lifecycle.unpause(record)
         image = self.images.create_image(NewImage(
-            config=image_config, parent=parent, layer=layer, layer_size=size, comment=comment, author=author,
-            created_by=" ".join([record.path, *record.args]), container=record.id,
-            container_config=msgspec.to_builtins(record.config)))
+            config=image_config, parent=parent, layer=layer, comment=comment, author=author,
+            created_by=" ".join([record.path, *record.args])))
         if repo:
             self.images.tag(image, f"{repo}:{tag}" if tag else repo)
         self.engine.events.publish("container", "commit", record.id, {"comment": comment, "imageID": image.Id,
