@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import tarfile
@@ -305,3 +306,38 @@ def test_dockerfile_from_stdin_and_from_outside_the_context(docker, tmp_path: Pa
     assert not any(line.startswith(b".dockerfile") for line in docker("run", "--rm", tag, "ls", "-a", "/").stdout.split())
     removed = docker("rmi", tag, check=True).stdout.decode()
     assert removed.count("Deleted: ") == 2  # the image and the COPY step's image below it
+
+
+def test_built_image_pushes_repulls_and_runs_on_dockerd(docker, services, tmp_path: Path, name: str) -> None:
+    """A build's RUN and COPY layers are real OCI layers: the registry takes them and a real dockerd runs them."""
+    registry = services["registry"]
+    docker("pull", f"{registry}/library/busybox:latest", check=True, timeout=120)
+    repository = f"{registry}/build-test/built-{name}"
+    _write(tmp_path, {
+        "Dockerfile": (f"FROM {registry}/library/busybox:latest\n"
+                       "RUN mkdir /d && echo built by run > /d/f && rm /bin/ls\n"
+                       "COPY x /x\n"
+                       "CMD [\"sh\", \"-c\", \"cat /d/f /x; test -e /bin/ls || echo ls is gone\"]\n"),
+        "x": "from the context\n",
+    })
+    built = docker("build", "-t", f"{repository}:1", str(tmp_path), timeout=120)
+    assert built.returncode == 0, built.stderr.decode()
+    expected = b"built by run\nfrom the context\nls is gone\n"
+    assert docker("run", "--rm", f"{repository}:1", timeout=60).stdout == expected
+    pushed = docker("push", f"{repository}:1", timeout=120)
+    assert pushed.returncode == 0, pushed.stderr.decode()
+    digest = pushed.stdout.decode().split(" digest: ")[1].split()[0]
+    env = {**os.environ, "DOCKER_HOST": services["docker_host"]}
+    subprocess.run(["docker", "pull", f"{repository}:1"], env=env, check=True, capture_output=True, timeout=120)
+    try:
+        ran = subprocess.run(["docker", "run", "--rm", "--network", "none", f"{repository}:1"], env=env,
+                             capture_output=True, timeout=120)
+        assert ran.stdout == expected, ran.stderr.decode()
+    finally:
+        subprocess.run(["docker", "rmi", f"{repository}:1"], env=env, capture_output=True, timeout=60)
+    docker("rmi", f"{repository}:1", check=True)
+    docker("pull", f"{repository}:1", check=True, timeout=120)
+    inspect = json.loads(docker("image", "inspect", f"{repository}:1", check=True).stdout)[0]
+    assert f"{repository}@{digest}" in inspect["RepoDigests"]
+    assert docker("run", "--rm", f"{repository}:1", timeout=60).stdout == expected
+    docker("rmi", f"{repository}:1")
