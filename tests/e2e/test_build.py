@@ -88,6 +88,8 @@ def test_cli_build_multistage_args_copy_and_run(docker, tmp_path: Path) -> None:
     assert stat.stdout.decode().strip() == "1000:1000 600", stat.stderr.decode()
     history = json.loads(docker("history", "--format", "{{json .}}", "--no-trunc", tag, check=True).stdout.splitlines()[0])
     assert history["CreatedBy"] == '/bin/sh -c #(nop)  CMD ["/result/out.txt"]'
+    ids = [json.loads(line)["ID"] for line in docker("history", "--format", "{{json .}}", tag, check=True).stdout.splitlines()]
+    assert "<missing>" not in ids[:10], ids  # every build step's image is known here, as with dockerd
     again = docker("build", "--build-arg", "GREETING=hi", "-t", tag, str(tmp_path), timeout=120).stdout.decode()
     assert again.count(" ---> Using cache") >= 10, again
     assert " ---> Running in " not in again

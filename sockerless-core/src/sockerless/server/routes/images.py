@@ -80,7 +80,16 @@ def routes(engine: Engine) -> list[DockerRoute]:
         image = images.find(request.path_params["name"])
         document = engine.image_store.config_document(image)
         sizes = {layer: record.Size for layer in image.Layers if (record := engine.store.layers.get(layer))}
-        return JSONResponse(image_history(image, document, sizes))
+        entries = image_history(image, document, sizes)
+        # as dockerd: entries newest first belong to the image, then its parent, and so on, while known
+        current = image
+        for entry in entries:
+            entry["Id"], entry["Tags"] = current.Id, list(current.RepoTags) or None
+            parent = engine.store.images.get(current.Parent) if current.Parent else None
+            if parent is None:
+                break
+            current = parent
+        return JSONResponse(entries)
 
     async def distribution(request: Request) -> Response:
         credentials = credentials_from_header(request.headers.get("X-Registry-Auth"))
