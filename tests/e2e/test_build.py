@@ -343,3 +343,29 @@ def test_built_image_pushes_repulls_and_runs_on_dockerd(docker, services, tmp_pa
     assert f"{repository}@{digest}" in inspect["RepoDigests"]
     assert docker("run", "--rm", f"{repository}:1", timeout=60).stdout == expected
     docker("rmi", f"{repository}:1")
+
+
+def test_build_pulls_from_a_private_registry_with_the_cli_credentials(docker, tmp_path: Path, name: str) -> None:
+    """``docker build`` sends X-Registry-Config from ``docker login``; the FROM pull uses it."""
+    from imagekit import PASSWORD, USER, PrivateRegistry, layer_tar
+
+    private = PrivateRegistry(tmp_path / "registry", htpasswd=True)
+    try:
+        ref = f"{private.address}/build-test/base-{name}:1"
+        docker("import", "-", ref, input=layer_tar({"base": b"private base\n"}, busybox=True), check=True)
+        login = docker("login", private.address, "-u", USER, "--password-stdin", input=PASSWORD.encode())
+        assert login.returncode == 0, login.stderr.decode()
+        docker("push", ref, check=True, timeout=120)
+        docker("rmi", ref, check=True)
+        _write(tmp_path / "ctx", {"Dockerfile": f"FROM {ref}\nRUN cat /base > /copy\n"})
+        tag = _tag()
+        built = docker("build", "-t", tag, str(tmp_path / "ctx"), timeout=120)
+        assert built.returncode == 0, built.stderr.decode() + built.stdout.decode()
+        assert docker("run", "--rm", tag, "cat", "/copy", timeout=60).stdout == b"private base\n"
+        docker("logout", private.address)
+        docker("rmi", tag, ref)
+        refused = docker("build", str(tmp_path / "ctx"), timeout=120)
+        assert refused.returncode != 0 and "unauthorized" in refused.stderr.decode().lower()
+    finally:
+        private.stop()
+        docker("logout", private.address)

@@ -25,6 +25,7 @@ from ...api.errors import DockerError, InvalidParameter
 from ...api.models.containers import ContainerCreateRequest, HealthConfig, HostConfig
 from ...api.models.images import ImageConfig, ImageRecord
 from ...plugins.backend import Capability
+from .. import reference as refs
 from ..timeutil import parse_duration
 from . import copying, fetch
 from .cache import BuildCache, step_key
@@ -69,6 +70,8 @@ class BuildOptions:
     quiet: bool = False
     platform: str = ""
     host_config: HostConfig = field(default_factory=HostConfig)
+    registry_auth: dict[str, Any] = field(default_factory=dict)
+    """Credentials by registry domain (``X-Registry-Config``) for the images the build pulls."""
 
 
 @dataclass
@@ -266,7 +269,7 @@ class Builder:
         if image is not None:
             return image
         try:
-            progress = await self.images.pull(ref, platform)
+            progress = await self.images.pull(ref, platform, self._auth_for(ref))
             async for message in progress:
                 if not self.options.quiet:
                     self.out.send(message)
@@ -278,6 +281,13 @@ class Builder:
         if image is None:
             raise BuildFailed(f"pull access denied for {ref}, repository does not exist or may require 'docker login'")
         return image
+
+    def _auth_for(self, ref: str) -> Any:
+        try:
+            domain = refs.parse(ref).domain
+        except DockerError:
+            return None
+        return self.options.registry_auth.get(domain)
 
     async def _do_run(self, stage: Stage, instruction: Instruction) -> None:
         if stage.image is None:

@@ -58,8 +58,10 @@ class BuildImageStore:
         """An image by its full id."""
         return self._engine.store.images.get(image_id)
 
-    async def pull(self, ref: str, platform: str = "", auth: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
-        """Pull ``ref``; yields Docker progress messages (raises when the pull cannot begin)."""
+    async def pull(self, ref: str, platform: str = "", auth: Any = None) -> AsyncIterator[dict[str, Any]]:
+        """Pull ``ref`` (``auth``: registry credentials or ``None``); yields Docker progress messages.
+
+        Raises when the pull cannot begin."""
         parsed = refs.parse(ref)
         return await self._engine.images.pull(parsed.name, parsed.digest or parsed.tag, platform, auth)
 

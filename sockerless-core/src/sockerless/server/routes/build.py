@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from starlette.requests import Request
@@ -13,6 +15,7 @@ from ...api.models.containers import ContainerConfig, HostConfig, normalize_crea
 from ...engine.builder.executor import BuildOptions
 from ...engine.builder.service import BuildService
 from ...engine.daemon import Engine
+from ...engine.registry.auth import decode_auth_config
 from ..params import json_body, qbool, qint, qstr
 from ..responses import JSONResponse
 from ..routing import DockerRoute
@@ -29,6 +32,32 @@ def _json_param(request: Request, name: str) -> Any:
         return wire.loads(raw.encode())
     except InvalidParameter:
         raise InvalidParameter(f"invalid {name} parameter: {raw!r} is not JSON") from None
+
+
+def registry_config(value: str | None) -> dict[str, Any]:
+    """``X-Registry-Config``: base64 JSON of credentials by registry, for the pulls of a build."""
+    if not value:
+        return {}
+    padded = value + "=" * (-len(value) % 4)
+    try:
+        document = wire.loads(base64.urlsafe_b64decode(padded) or b"{}")
+    except (binascii.Error, ValueError, InvalidParameter):
+        raise InvalidParameter("invalid X-Registry-Config header: not base64-encoded JSON") from None
+    if not isinstance(document, dict):
+        raise InvalidParameter("invalid X-Registry-Config header: not a JSON object")
+    found = {}
+    for registry, entry in document.items():
+        if isinstance(entry, dict):
+            credentials = decode_auth_config(entry)
+            if not credentials.empty:
+                found[_registry_domain(registry)] = credentials
+    return found
+
+
+def _registry_domain(key: str) -> str:
+    """``https://index.docker.io/v1/`` -> ``docker.io``; ``127.0.0.1:5000`` stays."""
+    host = key.split("://", 1)[-1].split("/", 1)[0]
+    return "docker.io" if host in ("index.docker.io", "registry-1.docker.io") else host
 
 
 def build_options(request: Request) -> BuildOptions:
@@ -71,6 +100,7 @@ def build_options(request: Request) -> BuildOptions:
         quiet=qbool(request, "q"),
         platform=qstr(request, "platform"),
         host_config=host,
+        registry_auth=registry_config(request.headers.get("X-Registry-Config")),
     )
 
 
