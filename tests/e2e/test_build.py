@@ -258,6 +258,10 @@ def test_add_url_heredoc_scratch_tags_and_nocache(daemon, docker, tmp_path: Path
         assert shown == "downloaded\nhello heredoc\nfrom-heredoc\n600 1445412480\n"
         again = docker("build", "--no-cache", "-t", first, str(tmp_path), timeout=120).stdout.decode()
         assert "Using cache" not in again
+        assert "Using cache" in docker("build", "-t", first, str(tmp_path), timeout=120).stdout.decode()
+        pruned = docker("builder", "prune", "-f")
+        assert pruned.returncode == 0, pruned.stderr.decode()
+        assert "Using cache" not in docker("build", "-t", first, str(tmp_path), timeout=120).stdout.decode()
         docker("rmi", first, second)
     finally:
         server.shutdown()

@@ -45,9 +45,9 @@ class BuildCache:
         """Remember the image a step produced."""
         self._table.put(CacheEntry(key=key, image=image_id))
 
-    def prune(self) -> int:
-        """Forget every entry; returns how many there were."""
+    def prune(self) -> list[str]:
+        """Forget every entry; returns the cache keys forgotten."""
         keys = self._table.keys()
         for key in keys:
             self._table.delete(key)
-        return len(keys)
+        return keys

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -696,7 +695,3 @@ def _chown(spec: str, fs: ImageFS) -> tuple[int, int]:
 
     return lookup(user, "/etc/passwd", "uid"), lookup(group, "/etc/group", "gid")
 
-
-def discard_scratch(engine: Engine) -> None:
-    """Remove leftovers of builds a crash interrupted."""
-    shutil.rmtree(engine.data_root / "build" / "tmp", ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -40,6 +41,7 @@ class BuildService:
         self.images = BuildImageStore(engine)
         self.cache = BuildCache(Table(engine.store.db, "buildcache", CacheEntry, lambda e: e.key), self.images)
         self.scratch = engine.data_root / "build" / "tmp"
+        shutil.rmtree(self.scratch, ignore_errors=True)  # what builds a crash interrupted left behind
 
     # -- build -----------------------------------------------------------------------------------
     async def build(self, body: AsyncIterator[bytes], options: BuildOptions) -> AsyncIterator[bytes]:
@@ -116,8 +118,8 @@ class BuildService:
 
     def prune_cache(self) -> dict[str, Any]:
         """``POST /build/prune``: forget every cached step (the images themselves stay until pruned)."""
-        count = self.cache.prune()
-        return {"CachesDeleted": None if not count else [], "SpaceReclaimed": 0}
+        forgotten = self.cache.prune()
+        return {"CachesDeleted": forgotten or None, "SpaceReclaimed": 0}
 
     # -- changes and commit ----------------------------------------------------------------------
     async def changes(self, record: ContainerRecord) -> list[dict[str, Any]] | None:
