@@ -373,3 +373,18 @@ def test_build_pulls_from_a_private_registry_with_the_cli_credentials(docker, tm
     finally:
         private.stop()
         docker("logout", private.address)
+
+
+def test_workdir_creates_its_directory_and_proxy_args_stay_out_of_history(client) -> None:
+    tag = _tag()
+    dockerfile = b"FROM busybox\nWORKDIR /tmp\nWORKDIR /made/here\nRUN echo $HTTP_PROXY > /proxy\n"
+    image, _ = client.images.build(fileobj=io.BytesIO(dockerfile), tag=tag, rm=True,
+                                   buildargs={"HTTP_PROXY": "http://proxy.invalid:3128"})
+    base = client.images.get("busybox")
+    assert len(image.attrs["RootFS"]["Layers"]) == len(base.attrs["RootFS"]["Layers"]) + 2  # WORKDIR /made/here, RUN
+    assert client.containers.run(tag, "cat /proxy", remove=True, working_dir="/") == b"http://proxy.invalid:3128\n"
+    history = client.api.history(tag)
+    assert not any("proxy.invalid" in entry["CreatedBy"] for entry in history)
+    workdirs = {e["CreatedBy"].split("WORKDIR ")[1]: e["Size"] for e in history if "WORKDIR" in e["CreatedBy"]}
+    assert set(workdirs) == {"/tmp", "/made/here"} and workdirs["/tmp"] == 0
+    client.images.remove(tag)

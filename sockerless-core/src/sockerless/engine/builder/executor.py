@@ -25,6 +25,7 @@ from ...api.models.containers import ContainerCreateRequest, HealthConfig, HostC
 from ...api.models.images import ImageConfig, ImageRecord
 from ...plugins.backend import Capability
 from .. import reference as refs
+from ..registry.platforms import Platform
 from ..timeutil import parse_duration
 from . import copying, fetch
 from .cache import BuildCache, step_key
@@ -165,8 +166,11 @@ class Builder:
     def _created_by_nop(self, stage: Stage, comment: str) -> str:
         return " ".join([*stage.shell, "#(nop) ", comment])
 
-    async def _metadata_step(self, stage: Stage, comment: str, change: Any) -> None:
-        """A step that only changes the config: cached, else a container made (not run) and committed."""
+    async def _metadata_step(self, stage: Stage, comment: str, change: Any, make_dir: str | None = None) -> None:
+        """A step that changes the config: cached, else a container made (not run) and committed.
+
+        ``make_dir``: a directory the step creates (WORKDIR of a path the image lacks): its layer.
+        """
         created_by = self._created_by_nop(stage, comment)
         if stage.image is None:  # FROM scratch: nothing to make a container from yet
             change()
@@ -179,10 +183,23 @@ class Builder:
         change()
         container = await self._create_container(stage, [*stage.shell, "#(nop) ", comment], parent)
         self.out.say(f" ---> Running in {container.short_id}\n")
+        layer = await self._directory_layer(stage, make_dir) if make_dir else None
         if self.options.remove:
             self.out.say(f"Removing intermediate container {container.short_id}\n")
             await self._remove_container(container.id)
-        self._commit(stage, key, created_by, None)
+        self._commit(stage, key, created_by, layer)
+
+    async def _directory_layer(self, stage: Stage, path: str) -> str | None:
+        writer = copying.LayerWriter(ImageFS(self.images.layer_dirs(stage.image) if stage.image else []),
+                                     copying.CopyOptions())
+        with tempfile.TemporaryDirectory(prefix="sockerless-workdir-", dir=self._scratch()) as tmp:
+            tar = os.path.join(tmp, "layer.tar")
+
+            def build() -> None:
+                writer.ensure_dir(path)
+                writer.write(tar)
+            await asyncio.to_thread(build)
+            return (await self.images.add_layer(tar))[0]
 
     async def _use_cache(self, stage: Stage, key: str) -> bool:
         if self.options.nocache or stage.image is None:
@@ -265,6 +282,13 @@ class Builder:
 
     async def _base_image(self, ref: str, platform: str) -> ImageRecord:
         image = None if self.options.pull else self.images.lookup(ref)
+        if image is not None and platform:
+            try:
+                wanted = Platform.parse(platform)
+            except DockerError as exc:
+                raise BuildFailed(f"failed to parse platform {platform}: {exc.message}") from None
+            if (image.Os or "linux", image.Architecture) != (wanted.os, wanted.architecture):
+                image = None  # present, but for another platform: pull the one asked for
         if image is not None:
             return image
         try:
@@ -308,6 +332,9 @@ class Builder:
         args_env = [f"{k}={v}" for k, v in sorted(stage.args.items()) if v is not None]
         self.used_args |= {k for k in stage.args}
         cmd_for_history = ([f"|{len(args_env)}", *args_env] if args_env else []) + argv
+        # the proxy ARGs are there without a declaration, and stay out of the history and the cache key
+        args_env += [f"{k}={v}" for k, v in sorted(self.options.buildargs.items())
+                     if k in PREDEFINED_ARGS and k not in stage.args and v is not None]
         created_by = " ".join(cmd_for_history)
         key = step_key(stage.image.Id, created_by, stage.config.Env or [])
         if await self._use_cache(stage, key):
@@ -509,7 +536,9 @@ class Builder:
 
         def change() -> None:
             stage.config.WorkingDir = path
-        await self._metadata_step(stage, f"WORKDIR {path}", change)
+        fs = ImageFS(self.images.layer_dirs(stage.image) if stage.image else [])
+        make_dir = None if stage.image is None or fs.is_dir(path) else path
+        await self._metadata_step(stage, f"WORKDIR {path}", change, make_dir=make_dir)
 
     async def _do_arg(self, stage: Stage, instruction: Instruction) -> None:
         name, value = self._arg_pair(instruction, self._lexer(stage))
