@@ -189,8 +189,8 @@ class _ConfigEditor(Builder):
     async def dispatch_change(self, stage: Stage, instruction: Any) -> None:
         await self._dispatch(stage, instruction)
 
-    async def _metadata_step(self, stage: Stage, comment: str, change: Any) -> None:
-        change()
+    async def _metadata_step(self, stage: Stage, comment: str, change: Any, make_dir: str | None = None) -> None:
+        change()  # a commit's config only: WORKDIR creates nothing here, as with dockerd
 
 
 def _commit_config(container: ContainerConfig, override: ContainerConfig | None) -> ImageConfig:
