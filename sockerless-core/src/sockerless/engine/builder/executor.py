@@ -9,93 +9,38 @@ is looked up in the build cache first.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from ...api.errors import DockerError, InvalidParameter
-from ...api.models.containers import ContainerCreateRequest, HealthConfig, HostConfig
+from ...api.models.containers import ContainerCreateRequest
 from ...api.models.images import ImageConfig, ImageRecord
 from ...plugins.backend import Capability
 from .. import reference as refs
 from ..registry.platforms import Platform
-from ..timeutil import parse_duration
-from . import copying, fetch
+from . import copying
 from .cache import BuildCache, step_key
-from .context import BuildContext, content_hash
+from .context import BuildContext
+from .copysteps import CopySteps
 from .dockerfile import Instruction, parse, split_stages
 from .imagefs import ImageFS
 from .imagestore import BuildImageStore, NewImage
+from .metadata import MetadataSteps
+from .state import DEFAULT_PATH, PREDEFINED_ARGS, BuildFailed, BuildOptions, Stage
 from .stream import BuildStream, OutputSink
-from .words import Lexer, key_values, split_raw
+from .words import Lexer, split_raw
 
 if TYPE_CHECKING:
     from ..daemon import Engine
 
-DEFAULT_SHELL = ["/bin/sh", "-c"]
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-PREDEFINED_ARGS = frozenset({"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-                             "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"})
 
 
-class BuildFailed(Exception):
-    """A step failed: reported in the stream (with a code for a failing RUN)."""
 
-    def __init__(self, message: str, code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-@dataclass
-class BuildOptions:
-    """The query parameters of ``POST /build`` that shape the build."""
-
-    dockerfile: str = "Dockerfile"
-    tags: list[str] = field(default_factory=list)
-    target: str = ""
-    buildargs: dict[str, str | None] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    nocache: bool = False
-    remove: bool = True
-    forcerm: bool = False
-    pull: bool = False
-    quiet: bool = False
-    platform: str = ""
-    host_config: HostConfig = field(default_factory=HostConfig)
-    registry_auth: dict[str, Any] = field(default_factory=dict)
-    """Credentials by registry domain (``X-Registry-Config``) for the images the build pulls."""
-
-
-@dataclass
-class Stage:
-    """The state of one build stage."""
-
-    name: str
-    index: int
-    image: ImageRecord | None = None
-    config: ImageConfig = field(default_factory=ImageConfig)
-    args: dict[str, str | None] = field(default_factory=dict)
-    """ARGs declared in this stage, with the value in effect (``None``: declared, no value)."""
-    platform: str = ""
-
-    @property
-    def shell(self) -> list[str]:
-        return list(self.config.Shell) if isinstance(self.config.Shell, list) else list(DEFAULT_SHELL)
-
-    def env(self) -> dict[str, str]:
-        """ENV of the image under construction."""
-        return dict(e.split("=", 1) if "=" in e else (e, "") for e in self.config.Env or [])
-
-
-class Builder:
+class Builder(MetadataSteps, CopySteps):
     """One ``docker build``."""
 
     def __init__(self, engine: Engine, images: BuildImageStore, cache: BuildCache, context: BuildContext,
@@ -387,286 +332,6 @@ class Builder:
         directory = self.engine.data_root / "build" / "tmp"
         directory.mkdir(parents=True, exist_ok=True)
         return str(directory)
-
-    async def _do_cmd(self, stage: Stage, instruction: Instruction) -> None:
-        cmd = instruction.json if instruction.json is not None else [*stage.shell, instruction.args]
-
-        def change() -> None:
-            stage.config.Cmd = list(cmd)
-        await self._metadata_step(stage, f"CMD {_go_list(cmd)}", change)
-
-    async def _do_entrypoint(self, stage: Stage, instruction: Instruction) -> None:
-        entry = instruction.json if instruction.json is not None else (
-            [*stage.shell, instruction.args] if instruction.args.strip() else [])
-
-        def change() -> None:
-            stage.config.Entrypoint = list(entry) or None
-            stage.config.Cmd = None  # Docker: a new ENTRYPOINT resets the inherited CMD
-        await self._metadata_step(stage, f"ENTRYPOINT {_go_list(entry)}", change)
-
-    async def _do_env(self, stage: Stage, instruction: Instruction) -> None:
-        pairs = key_values(instruction.args, self._lexer(stage), "ENV")
-
-        def change() -> None:
-            env = list(stage.config.Env or [])
-            for key, value in pairs:
-                env = [e for e in env if e.split("=", 1)[0] != key] + [f"{key}={value}"]
-            stage.config.Env = env
-        await self._metadata_step(stage, "ENV " + " ".join(f"{k}={v}" for k, v in pairs), change)
-
-    async def _do_label(self, stage: Stage, instruction: Instruction) -> None:
-        pairs = key_values(instruction.args, self._lexer(stage), "LABEL")
-
-        def change() -> None:
-            labels = dict(stage.config.Labels or {})
-            labels.update(pairs)
-            stage.config.Labels = labels
-        await self._metadata_step(stage, "LABEL " + " ".join(f"{k}={v}" for k, v in pairs), change)
-
-    async def _do_maintainer(self, stage: Stage, instruction: Instruction) -> None:
-        author = self._lexer(stage).word(instruction.args.strip())
-        await self._metadata_step(stage, f"MAINTAINER {author}", lambda: None)
-
-    async def _do_expose(self, stage: Stage, instruction: Instruction) -> None:
-        ports: dict[str, dict[str, Any]] = {}
-        for word in self._lexer(stage).words(instruction.args):
-            port, _, proto = word.partition("/")
-            proto = (proto or "tcp").lower()
-            if proto not in ("tcp", "udp", "sctp") or not _is_port(port):
-                raise BuildFailed(f"Invalid containerPort: {word}")
-            low, _, high = port.partition("-")
-            for number in range(int(low), int(high or low) + 1):
-                ports[f"{number}/{proto}"] = {}
-        if not ports:
-            raise BuildFailed("EXPOSE requires at least one argument")
-
-        def change() -> None:
-            exposed = dict(stage.config.ExposedPorts) if isinstance(stage.config.ExposedPorts, dict) else {}
-            exposed.update(ports)
-            stage.config.ExposedPorts = exposed
-        shown = " ".join(f"{p}:{{}}" for p in sorted(ports))
-        await self._metadata_step(stage, f"EXPOSE map[{shown}]", change)
-
-    async def _do_user(self, stage: Stage, instruction: Instruction) -> None:
-        user = self._lexer(stage).word(instruction.args.strip())
-        if not user:
-            raise BuildFailed("USER requires exactly one argument")
-
-        def change() -> None:
-            stage.config.User = user
-        await self._metadata_step(stage, f"USER {user}", change)
-
-    async def _do_volume(self, stage: Stage, instruction: Instruction) -> None:
-        paths = instruction.json if instruction.json is not None else self._lexer(stage).words(instruction.args)
-        if not paths or any(not p.strip() for p in paths):
-            raise BuildFailed("VOLUME specified can not be an empty string")
-
-        def change() -> None:
-            volumes = dict(stage.config.Volumes or {})
-            volumes.update({p: {} for p in paths})
-            stage.config.Volumes = volumes
-        await self._metadata_step(stage, f"VOLUME [{' '.join(paths)}]", change)
-
-    async def _do_stopsignal(self, stage: Stage, instruction: Instruction) -> None:
-        signal = self._lexer(stage).word(instruction.args.strip())
-        if not signal:
-            raise BuildFailed("STOPSIGNAL requires exactly one argument")
-
-        def change() -> None:
-            stage.config.StopSignal = signal
-        await self._metadata_step(stage, f"STOPSIGNAL {signal}", change)
-
-    async def _do_shell(self, stage: Stage, instruction: Instruction) -> None:
-        if instruction.json is None or not instruction.json:
-            raise BuildFailed("SHELL requires the arguments to be in JSON form")
-        shell = list(instruction.json)
-
-        def change() -> None:
-            stage.config.Shell = shell
-        await self._metadata_step(stage, f"SHELL [{' '.join(shell)}]", change)
-
-    async def _do_onbuild(self, stage: Stage, instruction: Instruction) -> None:
-        text = instruction.args.strip()
-        command = text.split(None, 1)[0].upper() if text else ""
-        if command in ("ONBUILD", "FROM", "MAINTAINER"):
-            raise BuildFailed(f"{command} isn't allowed as an ONBUILD trigger")
-        if not command:
-            raise BuildFailed("ONBUILD requires at least one argument")
-
-        def change() -> None:
-            stage.config.OnBuild = [*(stage.config.OnBuild or []), text]
-        await self._metadata_step(stage, f"ONBUILD {text}", change)
-
-    async def _do_healthcheck(self, stage: Stage, instruction: Instruction) -> None:
-        args = instruction.args.strip()
-        kind, _, rest = args.partition(" ")
-        kind = kind.upper()
-        if kind == "NONE":
-            if instruction.flags or rest.strip():
-                raise BuildFailed("HEALTHCHECK NONE takes no arguments")
-            health = HealthConfig(Test=["NONE"])
-        elif kind == "CMD":
-            rest = rest.strip()
-            test = _json_list(rest)
-            health = HealthConfig(Test=["CMD", *test] if test is not None else ["CMD-SHELL", rest])
-            for flag, value in instruction.flags.items():
-                field_name = {"interval": "Interval", "timeout": "Timeout", "start-period": "StartPeriod",
-                              "start-interval": "StartInterval", "retries": "Retries"}.get(flag)
-                if field_name is None:
-                    raise BuildFailed(f"Unknown flag: {flag}")
-                try:
-                    parsed = int(value) if flag == "retries" else parse_duration(value)
-                except ValueError:
-                    raise BuildFailed(f"invalid value for --{flag}: {value}") from None
-                setattr(health, field_name, parsed)
-        else:
-            raise BuildFailed(f"Unknown type \"{kind}\" in HEALTHCHECK (try CMD)")
-
-        def change() -> None:
-            stage.config.Healthcheck = health
-        test_shown = " ".join(f'"{t}"' for t in health.Test or [])
-        await self._metadata_step(stage, f"HEALTHCHECK &{{[{test_shown}]}}", change)
-
-    async def _do_workdir(self, stage: Stage, instruction: Instruction) -> None:
-        path = self._lexer(stage).word(instruction.args.strip())
-        if not path:
-            raise BuildFailed("WORKDIR requires exactly one argument")
-        if not path.startswith("/"):
-            path = os.path.normpath(os.path.join(stage.config.WorkingDir or "/", path))
-
-        def change() -> None:
-            stage.config.WorkingDir = path
-        fs = ImageFS(self.images.layer_dirs(stage.image) if stage.image else [])
-        make_dir = None if stage.image is None or fs.is_dir(path) else path
-        await self._metadata_step(stage, f"WORKDIR {path}", change, make_dir=make_dir)
-
-    async def _do_arg(self, stage: Stage, instruction: Instruction) -> None:
-        name, value = self._arg_pair(instruction, self._lexer(stage))
-        if name in self.options.buildargs:
-            value = self.options.buildargs[name]
-        elif value is None and name in self.meta_args:
-            value = self.meta_args[name]
-        stage.args[name] = value
-        comment = f"ARG {name}" + (f"={value}" if value is not None and name not in self.options.buildargs else "")
-        await self._metadata_step(stage, comment, lambda: None)
-
-    def _arg_pair(self, instruction: Instruction, lexer: Lexer) -> tuple[str, str | None]:
-        text = instruction.args.strip()
-        if not text or len(split_raw(text, self.escape)) != 1:
-            raise BuildFailed("ARG requires exactly one argument")
-        if "=" in text:
-            name, value = key_values(text, lexer, "ARG")[0]
-            return name, value
-        return text, None
-
-    async def _do_copy(self, stage: Stage, instruction: Instruction) -> None:
-        await self._copy(stage, instruction, "COPY")
-
-    async def _do_add(self, stage: Stage, instruction: Instruction) -> None:
-        await self._copy(stage, instruction, "ADD")
-
-    async def _copy(self, stage: Stage, instruction: Instruction, command: str) -> None:
-        unknown = sorted(set(instruction.flags) - {"from", "chown", "chmod"} - ({"checksum"} if command == "ADD" else set()))
-        if unknown:
-            raise BuildFailed(f"Unknown flag: {unknown[0]}")
-        lexer = self._lexer(stage)
-        words = list(instruction.json) if instruction.json is not None else split_raw(instruction.args, self.escape)
-        if instruction.json is None:
-            words = [lexer.word(w) for w in words]
-        if len(words) < 2 and not instruction.heredocs:
-            raise BuildFailed(f"{command} requires at least two arguments, but only one was provided. Destination could not be determined.")
-        dest = words[-1]
-        sources = words[:-1]
-        fs = ImageFS(self.images.layer_dirs(stage.image) if stage.image else [])
-        options = copying.CopyOptions(extract_archives=command == "ADD")
-        if "chown" in instruction.flags:
-            options.uid, options.gid = _chown(lexer.word(instruction.flags["chown"]), fs)
-        if "chmod" in instruction.flags:
-            try:
-                options.chmod = int(instruction.flags["chmod"], 8)
-            except ValueError:
-                raise BuildFailed(f"invalid chmod parameter: {instruction.flags['chmod']}") from None
-        with tempfile.TemporaryDirectory(prefix="sockerless-copy-", dir=self._scratch()) as tmp:
-            paths, description = await asyncio.to_thread(self._sources, stage, instruction, sources, command, Path(tmp),
-                                                         options.downloaded)
-            chown_text = f"--chown={instruction.flags['chown']} " if "chown" in instruction.flags else ""
-            created_by = self._created_by_nop(stage, f"{command} {chown_text}{description} in {dest} ")
-            parent_id = stage.image.Id if stage.image else "scratch"
-            key = step_key(parent_id, created_by, [instruction.flags.get("chmod", ""), instruction.flags.get("chown", "")])
-            if await self._use_cache(stage, key):
-                return
-            writer = copying.LayerWriter(fs, options)
-            layer_tar = os.path.join(tmp, "layer.tar")
-
-            def build_layer() -> None:
-                for heredoc in instruction.heredocs:
-                    content = heredoc.content
-                    target = dest if not dest.endswith("/") else dest + heredoc.name
-                    target = target if target.startswith("/") else os.path.join(stage.config.WorkingDir or "/", target)
-                    writer.ensure_dir(os.path.dirname(target))
-                    writer.add_bytes(content.encode(), target)
-                if paths:
-                    copying.place(writer, paths, dest, stage.config.WorkingDir, command)
-                writer.write(layer_tar)
-            try:
-                await asyncio.to_thread(build_layer)
-            except OSError as exc:
-                raise BuildFailed(f"{command} failed: {exc}") from None
-            layer, _ = await self.images.add_layer(layer_tar)
-        if stage.image is None and layer is None:
-            raise BuildFailed(f"{command} produced nothing to build an image from")
-        self._commit(stage, key, created_by, layer)
-
-    def _sources(self, stage: Stage, instruction: Instruction, sources: list[str], command: str,
-                 tmp: Path, downloaded: set[Path]) -> tuple[list[tuple[Path, str]], str]:
-        """Host paths of the sources and how history describes them (``file:<hash>``)."""
-        if instruction.heredocs:
-            sources = [s for s in sources if not s.startswith("<<")]
-        paths: list[tuple[Path, str]] = []
-        origin = instruction.flags.get("from")
-        if origin is not None:
-            fs = ImageFS(self.images.layer_dirs(self._from_image(origin)))
-            for index, source in enumerate(sources):
-                try:
-                    paths.append((fs.export(source, tmp / f"from-{index}"), os.path.basename(source.rstrip("/")) or "."))
-                except FileNotFoundError:
-                    raise BuildFailed(f"{command} failed: stat {source}: file does not exist") from None
-        else:
-            for index, source in enumerate(sources):
-                if fetch.is_url(source):
-                    if command == "COPY":
-                        raise BuildFailed("source can't be a URL for COPY")
-                    paths.append(fetch.download(source, tmp / f"url-{index}"))
-                    downloaded.add(paths[-1][0])
-                    continue
-                paths += self.context.resolve(source)
-        if not paths and not instruction.heredocs:
-            raise BuildFailed(f"{command} failed: no source files were specified")
-        hosts = [p for p, _ in paths]
-        if instruction.heredocs:
-            bodies = hashlib.sha256("\0".join(h.content for h in instruction.heredocs).encode()).hexdigest()
-            description = f"heredoc:{bodies}" + (f"+{content_hash(hosts)}" if paths else "")
-        elif len(paths) == 1:
-            kind = "dir" if hosts[0].is_dir() and not hosts[0].is_symlink() else "file"
-            description = f"{kind}:{content_hash(hosts)}"
-        else:
-            description = f"multi:{content_hash(hosts)}"
-        return paths, description
-
-    def _from_image(self, origin: str) -> ImageRecord:
-        for stage in self.stages[:-1]:
-            if (stage.name and stage.name == origin.lower()) or origin == str(stage.index):
-                if stage.image is None:
-                    raise BuildFailed(f"stage {origin} has no image to copy from")
-                return stage.image
-        if origin.isdigit():
-            raise BuildFailed(f"invalid from flag value {origin}: refers to current build stage or a later one")
-        image = self.images.lookup(origin)
-        if image is None:
-            raise BuildFailed(f"invalid from flag value {origin}: no such image {origin} "
-                              "(pull it first: COPY --from only uses images that are present)")
-        return image
-
     def _warn_unused_args(self) -> None:
         declared = set(self.meta_args) | {k for s in self.stages for k in s.args}
         unused = sorted(k for k in self.options.buildargs if k not in declared and k not in PREDEFINED_ARGS)
@@ -686,41 +351,4 @@ def _quoted(text: str) -> str:
 
 def _short(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
-
-
-def _go_list(values: list[str]) -> str:
-    """A string slice as Go's ``%q`` prints it: ``["a" "b"]``."""
-    return "[" + " ".join(json.dumps(v) for v in values) + "]"
-
-
-def _json_list(text: str) -> list[str] | None:
-    if not text.startswith("["):
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
-
-
-def _is_port(text: str) -> bool:
-    low, _, high = text.partition("-")
-    return low.isdigit() and (not high or high.isdigit()) and 0 < int(low) <= 65535
-
-
-def _chown(spec: str, fs: ImageFS) -> tuple[int, int]:
-    user, _, group = spec.partition(":")
-    group = group or user
-
-    def lookup(name: str, path: str, what: str) -> int:
-        if name.isdigit():
-            return int(name)
-        text = fs.read_text(path) or ""
-        for line in text.splitlines():
-            fields = line.split(":")
-            if len(fields) > 2 and fields[0] == name and fields[2].isdigit():
-                return int(fields[2])
-        raise BuildFailed(f"unable to convert uid/gid chown string to host mapping: can't find {what} for {name}")
-
-    return lookup(user, "/etc/passwd", "uid"), lookup(group, "/etc/group", "gid")
 

@@ -22,8 +22,9 @@ from ..store import Table
 from . import context as contexts
 from .cache import BuildCache, CacheEntry
 from .dockerfile import parse
-from .executor import Builder, BuildFailed, BuildOptions, Stage
+from .executor import Builder
 from .imagestore import BuildImageStore, NewImage
+from .state import BuildFailed, BuildOptions, Stage
 from .stream import BuildStream
 
 if TYPE_CHECKING:

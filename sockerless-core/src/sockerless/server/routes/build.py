@@ -12,8 +12,8 @@ from starlette.responses import Response, StreamingResponse
 from ...api import wire
 from ...api.errors import InvalidParameter, NotImplementedByBackend
 from ...api.models.containers import ContainerConfig, HostConfig, normalize_create
-from ...engine.builder.executor import BuildOptions
 from ...engine.builder.service import BuildService
+from ...engine.builder.state import BuildOptions
 from ...engine.daemon import Engine
 from ...engine.registry.auth import decode_auth_config
 from ..params import json_body, qbool, qint, qstr
