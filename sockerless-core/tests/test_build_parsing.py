@@ -75,3 +75,8 @@ def test_dockerignore_semantics() -> None:
     assert matcher.ignored("tmp") and matcher.ignored("a/b/tmp/c")
     assert matcher.ignored("src/x.o") and matcher.ignored("src/a/b/x.o") and not matcher.ignored("src/x.c")
     assert not matcher.ignored("Dockerfile")
+
+
+def test_flags_are_only_parsed_where_they_belong() -> None:
+    df = parse("FROM busybox\nCMD --help\n")
+    assert df.instructions[1].flags == {"help": "true"}  # as dockerd's parser: the builder then refuses it

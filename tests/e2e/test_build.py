@@ -388,3 +388,16 @@ def test_workdir_creates_its_directory_and_proxy_args_stay_out_of_history(client
     workdirs = {e["CreatedBy"].split("WORKDIR ")[1]: e["Size"] for e in history if "WORKDIR" in e["CreatedBy"]}
     assert set(workdirs) == {"/tmp", "/made/here"} and workdirs["/tmp"] == 0
     client.images.remove(tag)
+
+
+def test_unknown_flags_and_buildkit_only_options_are_refused(daemon) -> None:
+    for dockerfile, message in [
+        ("FROM busybox\nRUN --mount=type=cache,target=/c true\n", "the --mount option requires BuildKit"),
+        ("FROM busybox\nCMD --help\n", "Unknown flag: help"),
+        ("FROM --nope=1 busybox\n", "Unknown flag: nope"),
+        ("FROM busybox\nCOPY --link a /a\n", "Unknown flag: link"),
+    ]:
+        status, lines = _post_build(daemon, _context({"Dockerfile": dockerfile, "a": "a"}), "")
+        assert status == 200 and message in lines[-1].get("error", ""), (dockerfile, lines)
+    status, lines = _post_build(daemon, _context({"Dockerfile": "FROM busybox\n"}), "version=2")
+    assert status == 501 and "BuildKit" in lines[0]["message"]

@@ -37,6 +37,9 @@ from .words import Lexer, split_raw
 if TYPE_CHECKING:
     from ..daemon import Engine
 
+FLAGGED = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
+"""Instructions that take ``--flags`` (each checks its own); any flag elsewhere is an error, as with dockerd."""
+
 
 
 
@@ -99,6 +102,8 @@ class Builder(MetadataSteps, CopySteps):
         self.out.say("\n")
 
     async def _dispatch(self, stage: Stage, instruction: Instruction) -> None:
+        if instruction.flags and instruction.command not in FLAGGED:
+            raise BuildFailed(f"Unknown flag: {sorted(instruction.flags)[0]}")
         handler = getattr(self, "_do_" + instruction.command.lower())
         await handler(stage, instruction)
 
@@ -197,6 +202,9 @@ class Builder(MetadataSteps, CopySteps):
         if len(words) not in (1, 3) or (len(words) == 3 and words[1].lower() != "as"):
             raise BuildFailed("FROM requires either one or three arguments")
         ref = lexer.word(words[0])
+        unknown = sorted(set(instruction.flags) - {"platform"})
+        if unknown:
+            raise BuildFailed(f"Unknown flag: {unknown[0]}")
         if "platform" in instruction.flags:
             stage.platform = lexer.word(instruction.flags["platform"])
         earlier = next((s for s in self.stages[:-1] if s.name and s.name == ref.lower()), None)
@@ -260,7 +268,7 @@ class Builder(MetadataSteps, CopySteps):
     async def _do_run(self, stage: Stage, instruction: Instruction) -> None:
         if stage.image is None:
             raise BuildFailed("Please provide a source image with `from` prior to run")
-        unsupported = sorted(set(instruction.flags) - {"network"})
+        unsupported = sorted(instruction.flags)
         if unsupported:
             raise BuildFailed(f"the --{unsupported[0]} option requires BuildKit; "
                               "the classic builder (which sockerless implements) has no such option for RUN")

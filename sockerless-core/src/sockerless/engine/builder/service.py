@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -30,6 +31,7 @@ from .stream import BuildStream
 if TYPE_CHECKING:
     from ..daemon import Engine
 
+log = logging.getLogger(__name__)
 COMMIT_CHANGES = frozenset({"CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "USER", "VOLUME", "WORKDIR",
                             "STOPSIGNAL", "HEALTHCHECK", "SHELL"})
 
@@ -141,9 +143,13 @@ class BuildService:
         image_config = _commit_config(record.config, config)
         image_config = await self._apply_changes(image_config, changes, parent)
         paused_here = False
-        if pause and record.state.Running and not record.state.Paused and backend.info.supports(Capability.PAUSE):
-            await self.engine.lifecycle.pause(record)
-            paused_here = True
+        if pause and record.state.Running and not record.state.Paused:
+            if backend.info.supports(Capability.PAUSE):
+                await self.engine.lifecycle.pause(record)
+                paused_here = True
+            else:
+                log.warning("commit of running container %s: the %s backend cannot pause it, so its files may "
+                            "change while they are exported", record.short_id, backend.name)
         try:
             self.scratch.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix="commit-", dir=self.scratch) as tmp:
