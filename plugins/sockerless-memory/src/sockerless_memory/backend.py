@@ -10,16 +10,17 @@ from sockerless.api.errors import InvalidParameter
 from sockerless.api.models.images import ImageRecord
 from sockerless.engine.records import ContainerRecord
 from sockerless.engine.stdio import ProcessIO
-from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, TopResult
+from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, ContainerStats, StartError, TopResult
 from sockerless.plugins.hookspecs import hookimpl
 
 from .container import MemoryContainer, SandboxProcess
 from .images import builtin_image
+from .sandbox.archivefs import JailArchiveFS
 
 CAPABILITIES = frozenset({
     Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS, Capability.PAUSE,
     Capability.RESIZE, Capability.TOP, Capability.NETWORKS, Capability.VOLUMES, Capability.BIND_MOUNTS,
-    Capability.RESTART,
+    Capability.RESTART, Capability.ARCHIVE, Capability.STATS,
 })
 TOP_TITLES = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
 
@@ -137,9 +138,25 @@ class MemoryBackend:
         return TopResult(titles=TOP_TITLES, processes=rows)
 
     @hookimpl
+    def sockerless_container_stats(self, container: ContainerRecord) -> ContainerStats:
+        # CPU: the thread CPU clocks of the container's processes (ended ones included).
+        # Memory is not reported: the processes are threads sharing the daemon's heap.
+        kernel = self._container(container).kernel
+        if kernel is None:
+            return ContainerStats(cpu_total_ns=0, pids=0)
+        return ContainerStats(cpu_total_ns=int(kernel.cpu_seconds() * 1e9), pids=kernel.live_count())
+
+    @hookimpl
     def sockerless_exec_start(self, container: ContainerRecord, exec_id: str, argv: list[str], env: list[str],
                               workdir: str, user: str, tty: bool, io: ProcessIO) -> SandboxProcess:
         return self._container(container).exec(exec_id, argv, env, workdir, user, io, self.loop)
+
+    @hookimpl
+    def sockerless_archive_filesystem(self, container: ContainerRecord, mounts: bool) -> JailArchiveFS:
+        try:
+            return self._container(container).archive_fs(container, with_mounts=mounts)
+        except StartError as exc:
+            raise InvalidParameter(exc.message) from None
 
     @hookimpl
     def sockerless_backend_close(self) -> None:

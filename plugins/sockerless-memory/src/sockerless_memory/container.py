@@ -17,6 +17,7 @@ from sockerless.plugins.backend import ExitResult, StartError
 
 from .copying import discard_tree
 from .init import INIT_PATH, run_init
+from .sandbox.archivefs import JailArchiveFS
 from .sandbox.exec import DEFAULT_PATH, ExecError, preflight, run_entrypoint
 from .sandbox.files import NullFile, OpenFile, StreamInput, StreamOutput
 from .sandbox.fs import FileSystem, Mount
@@ -236,13 +237,28 @@ class MemoryContainer:
             source.mkdir(parents=True, mode=0o1777)
             os.chmod(source, 0o1777)
             mounts.append(Mount(target=target, source=str(source)))
-        for mount in record.mounts:
-            if mount.Type in ("bind", "volume") and mount.Source:
-                mounts.append(Mount(target=mount.Destination, source=mount.Source, readonly=not mount.RW))
+        mounts += _data_mounts(record)
         taken = {m.target for m in mounts}
         mounts += [m for m in identity_files(record, self.directory) if m.target not in taken]
         _ensure_mount_points(self._jail(), mounts)
         return mounts
+
+    def archive_fs(self, record: ContainerRecord, *, with_mounts: bool) -> JailArchiveFS:
+        """The container's files for ``docker cp`` (``with_mounts``) or ``docker export`` (the root only).
+
+        A running container is seen through its live jail, tmpfs mounts included; otherwise a
+        jail of the root with the volumes and binds mounted, as Docker mounts them for a copy.
+        """
+        if with_mounts and record.state.Running and self.fs is not None:
+            return JailArchiveFS(self.fs, owned=False)
+        mounts: list[Mount] = []
+        if with_mounts:
+            mounts = [m for m in _data_mounts(record) if os.path.exists(m.source)]
+            taken = {m.target for m in mounts}
+            for target, name in (("/etc/hostname", "hostname"), ("/etc/hosts", "hosts")):
+                if target not in taken and (self.directory / name).is_file():
+                    mounts.append(Mount(target=target, source=str(self.directory / name)))
+        return JailArchiveFS(self._jail(mounts), owned=True)
 
     def _release_fs(self) -> None:
         """Close the previous run's jail once its processes are gone."""
@@ -254,6 +270,12 @@ class MemoryContainer:
             time.sleep(0.01)
         self.fs = None
         fs.close()
+
+
+def _data_mounts(record: ContainerRecord) -> list[Mount]:
+    """The container's volumes and bind mounts."""
+    return [Mount(target=m.Destination, source=m.Source, readonly=not m.RW)
+            for m in record.mounts if m.Type in ("bind", "volume") and m.Source]
 
 
 def _environment(entries: list[str], hostname: str, home: str, *, tty: bool) -> dict[str, str]:

@@ -12,7 +12,7 @@ from ..api.filters import Filters
 from ..api.models.containers import ContainerConfig, ContainerCreateRequest, HostConfig, LogConfig, RestartPolicy
 from ..api.models.images import ImageRecord
 from ..plugins.backend import BackendInfo
-from . import names
+from . import logconfig, names
 from .ids import new_id
 from .mounts import parse_mounts
 from .networks import NetworkService
@@ -296,6 +296,7 @@ def merge_image_config(config: ContainerConfig, image: ImageRecord) -> Container
 
 
 def _check_host_config(host: HostConfig) -> None:
+    logconfig.validate(host.LogConfig.Type or "json-file", dict(host.LogConfig.Config or {}))
     policy = host.RestartPolicy
     if policy.Name not in RESTART_POLICIES:
         raise InvalidParameter(f"invalid restart policy: unknown policy '{policy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'")

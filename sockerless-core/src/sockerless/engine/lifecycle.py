@@ -20,6 +20,7 @@ from ..api.errors import Conflict, InvalidParameter, NotModified, ServerError
 from ..plugins.backend import Capability, ExitResult, RunningProcess, StartError
 from ..signals import SIGKILL, SIGTERM
 from ..signals import parse_api as parse_signal
+from . import logconfig
 from .containers import labels_of
 from .logs import ContainerLog
 from .records import ContainerRecord
@@ -79,7 +80,9 @@ class Lifecycle:
         """The live state of a container (made on first use)."""
         rt = self._runtimes.get(record.id)
         if rt is None:
-            log_store = ContainerLog(self.engine.data_root / "containers" / record.id / "container.log")
+            kept = logconfig.settings(record)
+            log_store = ContainerLog(self.engine.data_root / "containers" / record.id / "container.log",
+                                     stored=kept.stored, max_size=kept.max_size, max_files=kept.max_files)
             rt = Runtime(streams=ContainerStreams(log_store, asyncio.get_running_loop()))
             rt.exited.set()
             self._runtimes[record.id] = rt
@@ -154,8 +157,26 @@ class Lifecycle:
         rt.exited = asyncio.Event()
         rt.started_monotonic = time.monotonic()
         rt.monitor = asyncio.get_running_loop().create_task(self._monitor(record.id, rt, process))
+        self._attachment_events(record, started=True)
         self._event(record, "start")
         engine.health.start(record)
+
+    def _attachment_events(self, record: ContainerRecord, *, started: bool) -> None:
+        """Docker's network connect/disconnect and volume mount/unmount events of a start or an exit."""
+        events = self.engine.events
+        for name in record.networks:
+            network = self.engine.networks.lookup(name)
+            if network is not None:
+                events.publish("network", "connect" if started else "disconnect", network.id,
+                               {"container": record.id, "name": network.name, "type": network.driver})
+        for mount in record.mounts:
+            if mount.Type != "volume" or not mount.Name:
+                continue
+            attrs = {"container": record.id, "driver": mount.Driver or "local"}
+            if started:
+                attrs.update({"destination": mount.Destination, "propagation": mount.Propagation or "",
+                              "read/write": "true" if mount.RW else "false"})
+            events.publish("volume", "mount" if started else "unmount", mount.Name, attrs)
 
     def _check_networks(self, record: ContainerRecord) -> None:
         for name in record.networks:
@@ -194,9 +215,10 @@ class Lifecycle:
             state.Restarting = True
             state.Status = "restarting"
         self._save(record)
-        self._event(record, "die", exitCode=str(result.code))
         if result.oom_killed:
             self._event(record, "oom")
+        self._event(record, "die", exitCode=str(result.code))
+        self._attachment_events(record, started=False)
         rt.exited.set()
         for waiter in rt.exit_waiters:
             if not waiter.done():

@@ -38,9 +38,13 @@ class LogRecord:
 class ContainerLog:
     """The log of one container: an append-only file plus live followers."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, stored: bool = True, max_size: int = -1, max_files: int = 1) -> None:
         self.path = path
+        self.stored = stored
+        self.max_size = max_size
+        self.max_files = max(1, max_files)
         self._file = None
+        self._size = 0
         self._partial: dict[int, tuple[int, bytes]] = {}
         self._followers: set[asyncio.Queue[LogRecord | None]] = set()
 
@@ -48,7 +52,29 @@ class ContainerLog:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "ab")  # noqa: SIM115 - kept open while the container runs
+            self._size = self._file.tell()
         return self._file
+
+    def _rotated(self, index: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.{index}")
+
+    def _files(self) -> list[Path]:
+        """The log files, oldest first."""
+        return [self._rotated(i) for i in range(self.max_files - 1, 0, -1)] + [self.path]
+
+    def _rotate(self) -> None:
+        """``max-size`` reached: the current file becomes ``.1`` (older ones shift, the oldest goes)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self.max_files == 1:
+            self.path.unlink(missing_ok=True)
+        else:
+            for index in range(self.max_files - 1, 1, -1):
+                if self._rotated(index - 1).exists():
+                    os.replace(self._rotated(index - 1), self._rotated(index))
+            os.replace(self.path, self._rotated(1))
+        self._size = 0
 
     # -- writing (event loop) --------------------------------------------------------------
     def feed(self, stream: int, chunks: Iterable[Chunk]) -> None:
@@ -82,12 +108,28 @@ class ContainerLog:
     def _write(self, records: list[LogRecord]) -> None:
         if not records:
             return
-        handle = self._handle()
-        handle.write(b"".join(_HEADER.pack(r.time_ns, r.stream, len(r.data)) + r.data for r in records))
-        handle.flush()
+        if self.stored:
+            self._store(records)
         for queue in list(self._followers):
             for record in records:
                 queue.put_nowait(record)
+
+    def _store(self, records: list[LogRecord]) -> None:
+        if self.max_size <= 0:
+            handle = self._handle()
+            handle.write(b"".join(_HEADER.pack(r.time_ns, r.stream, len(r.data)) + r.data for r in records))
+            handle.flush()
+            return
+        for record in records:  # rotation is decided per line, as json-file does
+            data = _HEADER.pack(record.time_ns, record.stream, len(record.data)) + record.data
+            handle = self._handle()
+            if self._size and self._size + len(data) > self.max_size:
+                self._rotate()
+                handle = self._handle()
+            handle.write(data)
+            self._size += len(data)
+        if self._file is not None:
+            self._file.flush()
 
     def end_follow(self) -> None:
         """The container stopped: followers get the end marker."""
@@ -108,11 +150,13 @@ class ContainerLog:
         """
         if self._file is not None:
             self._file.flush()
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        return sorted(_parse(data), key=lambda r: r.time_ns)
+        found: list[LogRecord] = []
+        for path in self._files():
+            try:
+                found.extend(_parse(path.read_bytes()))
+            except FileNotFoundError:
+                continue
+        return sorted(found, key=lambda r: r.time_ns)
 
     def select(
         self, *, streams: set[int], since_ns: int = 0, until_ns: int = 0, tail: int = -1
@@ -149,10 +193,8 @@ class ContainerLog:
         if self._file is not None:
             self._file.close()
             self._file = None
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
+        for path in self._files():
+            path.unlink(missing_ok=True)
 
 
 def _parse(data: bytes) -> Iterable[LogRecord]:

@@ -28,6 +28,7 @@ class Capability(enum.StrEnum):
     ARCHIVE = "archive"
     PODS = "pods"
     RESTART = "restart"
+    STATS = "stats"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,28 @@ class RunningProcess(Protocol):
     async def wait(self) -> ExitResult:
         """Return once the process has ended."""
         ...
+
+
+@dataclass(frozen=True)
+class ContainerStats:
+    """One resource sample of a running container (``GET /containers/{id}/stats``).
+
+    Report only what the backend really measures; leave the rest ``None`` (shown as zero
+    or absent, never invented).
+    """
+
+    cpu_total_ns: int
+    """CPU time used by all of the container's processes since its start."""
+    cpu_user_ns: int | None = None
+    cpu_system_ns: int | None = None
+    memory_usage: int | None = None
+    memory_limit: int | None = None
+    memory_stats: dict[str, int] = field(default_factory=dict)
+    pids: int | None = None
+    networks: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per interface: ``rx_bytes``, ``rx_packets``, ``rx_errors``, ``rx_dropped`` and the ``tx_`` ones."""
+    blkio_read: int | None = None
+    blkio_write: int | None = None
 
 
 @dataclass(frozen=True)

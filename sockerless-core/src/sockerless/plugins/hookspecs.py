@@ -32,10 +32,12 @@ import pluggy
 
 if TYPE_CHECKING:
     from ..api.models.images import ImageRecord
+    from ..archive import ArchiveFS
+    from ..engine.daemon import Engine
     from ..engine.events import Event
     from ..engine.records import ContainerRecord, NetworkRecord, VolumeRecord
     from ..engine.stdio import ProcessIO
-    from .backend import BackendInfo, BackendSpec, RunningProcess, TopResult
+    from .backend import BackendInfo, BackendSpec, ContainerStats, RunningProcess, TopResult
     from .commands import CommandRegistry
 
 HOOKS_VERSION = 1
@@ -96,6 +98,31 @@ class BackendHooks:
     def sockerless_backend_close(self) -> None:
         """Release resources on a clean shutdown."""
 
+    # -- serving the API (passthrough backends) -------------------------------------------
+    @hookspec(firstresult=True)
+    def sockerless_backend_api(self, engine: Engine) -> Any:
+        """Take over serving the Docker API, for a backend that forwards to another engine.
+
+        Called once at startup, after recovery. Return ``None`` (or leave unimplemented) to be
+        served by the core's routes and state. Return an ASGI application to receive every
+        HTTP request instead; the core still owns the listeners, TLS, the plugins and the CLI,
+        and in front of the application it still:
+
+        * rejects versions outside 1.24-1.45 and strips the ``/vX.Y`` prefix from
+          ``scope["path"]``; the requested version is ``scope["sockerless.api_version"]``
+          (a ``(major, minor)`` tuple, absent on unversioned paths);
+        * adds its ``Api-Version``, ``Server``, ``Ostype`` and ``Docker-Experimental`` headers
+          to every ``http.response.start`` (so the application must not send its own);
+        * turns a :class:`~sockerless.api.errors.DockerError` raised before the response
+          started into a Docker-style reply.
+
+        Attach and exec hijack the connection through ``scope["extensions"]["sockerless.hijack"]``
+        (see :mod:`sockerless.server.hijack`); the head written through it bypasses the core's
+        header injection, so it should include the pairs in ``scope["sockerless.headers"]``.
+        The core's routes and store are then unused: observer plugins see only the events the
+        backend publishes with ``engine.events.publish(type, action, actor_id, attributes)``.
+        """
+
     # -- containers ----------------------------------------------------------------------
     @hookspec(firstresult=True)
     def sockerless_container_create(self, container: ContainerRecord, image: ImageRecord) -> Any:
@@ -146,6 +173,10 @@ class BackendHooks:
         """List the container's processes (capability ``top``)."""
 
     @hookspec(firstresult=True)
+    def sockerless_container_stats(self, container: ContainerRecord) -> ContainerStats:
+        """Sample the resource use of a running container (capability ``stats``)."""
+
+    @hookspec(firstresult=True)
     def sockerless_container_attach(self, container: ContainerRecord, io: ProcessIO) -> Any:
         """Attach ``io`` to a running main process whose streams the core does not carry.
 
@@ -187,8 +218,24 @@ class BackendHooks:
 
     # -- archive (docker cp) -----------------------------------------------------------------
     @hookspec(firstresult=True)
+    def sockerless_archive_filesystem(self, container: ContainerRecord, mounts: bool) -> ArchiveFS:
+        """The container's files, for ``docker cp`` and ``docker export`` (capability ``archive``).
+
+        Return an :class:`~sockerless.archive.ArchiveFS` confined to the container root (for a
+        directory on this machine, :class:`~sockerless.archive.RootedFileSystem`); the core then
+        does Docker's path resolution, tar production and extraction itself, in a worker thread,
+        and calls its ``close()`` when done. ``mounts`` is true for ``docker cp`` (volumes and
+        binds appear at their mount points, also before the first start) and false for
+        ``docker export`` (the root filesystem alone). A backend without local files implements
+        the three hooks below instead (its agent can run :mod:`sockerless.archive` itself).
+        """
+
+    @hookspec(firstresult=True)
     def sockerless_archive_stat(self, container: ContainerRecord, path: str) -> dict[str, Any]:
-        """Stat a path: ``{name, size, mode, mtime, linkTarget}`` (capability ``archive``)."""
+        """Stat a path: ``{name, size, mode, mtime, linkTarget}`` (capability ``archive``).
+
+        Raise :class:`~sockerless.archive.PathNotFound` for a missing path.
+        """
 
     @hookspec(firstresult=True)
     def sockerless_archive_get(self, container: ContainerRecord, path: str) -> Any:
@@ -198,7 +245,11 @@ class BackendHooks:
     def sockerless_archive_put(
         self, container: ContainerRecord, path: str, tar_stream: Any, no_overwrite_dir_non_dir: bool, copy_uid_gid: bool
     ) -> Any:
-        """Extract a tar stream (async iterator of bytes) into ``path`` (capability ``archive``)."""
+        """Extract a tar stream (async iterator of bytes) into ``path`` (capability ``archive``).
+
+        Raise :class:`~sockerless.archive.PathNotFound` for a missing directory and
+        :class:`~sockerless.archive.ArchiveError` for refused content.
+        """
 
     # -- networks and volumes ----------------------------------------------------------------
     @hookspec(firstresult=True)

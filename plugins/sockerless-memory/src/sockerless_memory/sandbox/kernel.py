@@ -53,6 +53,7 @@ class Kernel:
         self._next_pid = 1
         self._processes: dict[int, Process] = {}
         self._threaded: set[int] = set()
+        self._cpu_exited = 0.0
         self._exit_callbacks: dict[int, Callable[[Process], None]] = {}
         self._frozen = threading.Event()
 
@@ -93,6 +94,18 @@ class Kernel:
             self._threaded.add(proc.pid)
         proc.start(target)
 
+    def cpu_seconds(self) -> float:
+        """CPU time used by the container's processes so far (threads that ended included)."""
+        with self._lock:
+            live = [p for p in self._processes.values() if p.pid in self._threaded and not p.exited()]
+            total = self._cpu_exited
+        return total + sum(p.cpu_seconds() for p in live)
+
+    def live_count(self) -> int:
+        """The number of processes that have not ended."""
+        with self._lock:
+            return sum(1 for p in self._processes.values() if not p.exited())
+
     def processes(self) -> list[Process]:
         """A snapshot of the live and zombie processes, by pid."""
         with self._lock:
@@ -111,6 +124,8 @@ class Kernel:
         """Called by a process when it ends: reaping rules and the death of init."""
         with self._lock:
             threaded = proc.pid in self._threaded
+            if threaded and proc.thread_id == threading.get_ident():
+                self._cpu_exited += time.thread_time()  # the thread's CPU time, before it is gone
             parent = self._processes.get(proc.ppid)
             if not threaded or parent is None or parent.exited() or proc.ppid == 0:
                 self._processes.pop(proc.pid, None)
@@ -188,7 +203,7 @@ class Kernel:
         device = DEVICES.get(logical)
         if device is not None:
             return device()
-        fd_number = _fd_alias(logical)
+        fd_number = fd_alias(logical)
         if fd_number is not None:
             file = proc.fds.get(fd_number)
             if file is None:
@@ -273,7 +288,8 @@ class Kernel:
         return next((e.home for e in self.passwd() if e.uid == uid), "/")
 
 
-def _fd_alias(path: str) -> int | None:
+def fd_alias(path: str) -> int | None:
+    """The descriptor a ``/dev/fd/N``, ``/proc/self/fd/N`` or ``/dev/std*`` path names."""
     for prefix in ("/dev/fd/", "/proc/self/fd/"):
         if path.startswith(prefix) and path[len(prefix):].isdigit():
             return int(path[len(prefix):])

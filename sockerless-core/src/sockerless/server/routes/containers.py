@@ -13,7 +13,8 @@ from ...api.errors import Conflict, InvalidParameter, NotImplementedByBackend
 from ...api.filters import Filters
 from ...api.models.containers import ContainerCreateRequest, RestartPolicy, normalize_create
 from ...engine import containers as container_mod
-from ...engine import render
+from ...engine import logconfig, render
+from ...engine import stats as stats_mod
 from ...engine.daemon import Engine
 from ...engine.logs import STDERR, STDOUT, LogRecord
 from ...engine.records import ContainerRecord
@@ -125,7 +126,41 @@ def routes(engine: Engine) -> list[DockerRoute]:
             raise Conflict(f"container {record.id} is not running")
         result: TopResult = await engine.backend.call_required(
             "sockerless_container_top", "top", container=record, ps_args=qstr(request, "ps_args"))
+        engine.events.publish("container", "top", record.id, container_mod.labels_of(record))
         return JSONResponse({"Titles": result.titles, "Processes": result.processes})
+
+    async def stats(request: Request) -> Response:
+        record = find(request)
+        engine.backend.require(Capability.STATS, "stats")
+        stream = qbool(request, "stream", True)
+        one_shot = qbool(request, "one-shot")
+        if stream and one_shot:
+            raise InvalidParameter("cannot have stream=true and one-shot=true")
+        mem_total = engine.host_facts()["mem_total"]
+
+        async def sample() -> stats_mod.Sample | None:
+            if not record.state.Running:
+                return None
+            result = await engine.backend.call_required("sockerless_container_stats", "stats", container=record)
+            return stats_mod.take(result)
+
+        current = await sample()
+
+        async def body() -> AsyncIterator[bytes]:
+            nonlocal current
+            previous = None
+            if not stream:
+                if not one_shot and current is not None:
+                    await asyncio.sleep(stats_mod.INTERVAL)  # a second sample, so precpu_stats is filled
+                    previous, current = current, await sample()
+                yield wire.encode(stats_mod.render(record, current, previous, mem_total)) + b"\n"
+                return
+            while engine.store.containers.get(record.id) is not None:
+                yield wire.encode(stats_mod.render(record, current, previous, mem_total)) + b"\n"
+                await asyncio.sleep(stats_mod.INTERVAL)
+                previous, current = current, await sample()
+
+        return StreamingResponse(body(), media_type="application/json")
 
     async def resize(request: Request) -> Response:
         record = find(request)
@@ -193,6 +228,8 @@ def routes(engine: Engine) -> list[DockerRoute]:
         until = parse_timestamp(request.query_params["until"], name="until") if qstr(request, "until") not in ("", "0") else 0
         follow = qbool(request, "follow")
         timestamps = qbool(request, "timestamps")
+        logconfig.require_readable(record)
+        prefix = logconfig.details(record) if qbool(request, "details") else b""
         tty = record.config.Tty
         if engine.backend.implements("sockerless_container_logs"):
             raise NotImplementedByBackend(engine.backend.name, "logs from its own log service through this release")
@@ -203,7 +240,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         records = log_store.select(streams=selected, since_ns=since, until_ns=until, tail=tail)
 
         def encode(rec: LogRecord) -> bytes:
-            data = rec.data
+            data = prefix + rec.data if prefix else rec.data
             if timestamps:
                 data = rfc3339_fixed(rec.time_ns).encode() + b" " + data
             return framing.encode(rec.stream, data, tty=tty)
@@ -292,9 +329,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         DockerRoute("/containers/{id}/logs", logs, methods=["GET"]),
         DockerRoute("/containers/{id}/attach", attach, methods=["POST"]),
         DockerRoute("/containers/{id}", remove, methods=["DELETE"]),
-        DockerRoute("/containers/{id}/archive", refused("archive access (docker cp)"), methods=["GET", "HEAD", "PUT"]),
-        DockerRoute("/containers/{id}/export", refused("export"), methods=["GET"]),
         DockerRoute("/containers/{id}/changes", refused("filesystem changes"), methods=["GET"]),
-        DockerRoute("/containers/{id}/stats", refused("stats"), methods=["GET"]),
+        DockerRoute("/containers/{id}/stats", stats, methods=["GET"]),
         DockerRoute("/containers/{id}/attach/ws", refused("attach over websocket"), methods=["GET"]),
     ]
