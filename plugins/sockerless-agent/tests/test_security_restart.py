@@ -95,7 +95,7 @@ def test_agents_survive_a_daemon_crash(tmp_path, agentproc_site, mode):
     port = free_port()
     d = start_agentd(tmp_path / "d", mode, agentproc_site, endpoint_port=port)
     try:
-        d.docker("run", "-d", "--name", "survivor", "scratchy", "sh", "-c", "echo before; sleep 3600", check=True)
+        d.docker("run", "-d", "--name", "survivor", "scratchy", "sh", "-c", "echo before; exec sleep 3600", check=True)
         cid = d.docker("inspect", "--format", "{{.Id}}", "survivor").stdout.decode().strip()
         pid = agent_pid(d, cid)
         assert d.docker("exec", "survivor", "echo", "one").stdout == b"one\n"
@@ -106,6 +106,9 @@ def test_agents_survive_a_daemon_crash(tmp_path, agentproc_site, mode):
         result = d.docker("exec", "survivor", "sh", "-c", "echo two; exit 3")
         assert result.returncode == 3 and result.stdout == b"two\n", result.stderr
         assert agent_pid(d, cid) == pid  # the same agent, reconnected
+        assert d.docker("stop", "survivor").returncode == 0  # and its end is noticed
+        assert d.docker("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "survivor").stdout.strip() \
+            == b"exited 143"
     finally:
         d.docker("rm", "-f", "survivor")
         d.stop()

@@ -145,16 +145,18 @@ class AgentBridge:
                 process.result.set_result(result)
 
     # -- the main process ------------------------------------------------------------------------
-    async def main_process(self, container: Any, io: Any, workload_exit: Awaitable[int] | None = None) -> AgentProcess:
+    async def main_process(self, container: Any, io: Any, workload_exit: Awaitable[int] | None = None, *,
+                           replay: bool = True) -> AgentProcess:
         """The container's main process as the core sees it: its output into ``io``, its exit code.
 
         The agent may be reached again after a lost connection: output resumes where it
         stopped (from the agent's replay buffer). When the connection is lost for good,
         ``workload_exit`` (the platform's record of how the workload ended) decides the
-        exit code; without one the exit is reported as lost (255).
+        exit code; without one the exit is reported as lost (255). ``replay=False`` (following a
+        workload again after a daemon restart) starts with new output only.
         """
         ended = asyncio.ensure_future(workload_exit) if workload_exit is not None else None
-        attaching = asyncio.ensure_future(self._attach_main(container, io, [0, 0]))
+        attaching = asyncio.ensure_future(self._attach_main(container, io, [0, 0] if replay else None))
         await asyncio.wait([attaching] + ([ended] if ended is not None else []), return_when=asyncio.FIRST_COMPLETED)
         if not attaching.done():  # the workload ended before its agent could be reached
             attaching.cancel()
@@ -171,7 +173,7 @@ class AgentBridge:
         process.spawn(self._follow_main(container, process, io, attached, ended))
         return process
 
-    async def _attach_main(self, container: Any, io: Any, since: list[int], timeout: float | None = None):
+    async def _attach_main(self, container: Any, io: Any, since: list[int] | None, timeout: float | None = None):
         session = await self.session(container, timeout)
         await session.send(protocol.ATTACH, stdin=io.stdin is not None, stdout=True, stderr=True, since=since)
         first = await session.next()
