@@ -114,11 +114,16 @@ def test_agents_survive_a_daemon_crash(tmp_path, agentproc_site, mode):
         d.stop()
 
 
-def test_reverse_mode_over_tls(tmp_path, agentproc_site):
+def _self_signed(tmp_path) -> tuple[Path, Path]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
+    return cert, key
+
+
+def test_reverse_mode_over_tls(tmp_path, agentproc_site):
+    cert, key = _self_signed(tmp_path)
     port = free_port()
     d = start_agentd(tmp_path / "d", "reverse", agentproc_site, endpoint_port=port,
                      extra=["--agent-tlscert", str(cert), "--agent-tlskey", str(key),
@@ -129,4 +134,18 @@ def test_reverse_mode_over_tls(tmp_path, agentproc_site):
         plain = asyncio.run(_handshake(f"ws://127.0.0.1:{port}{protocol.REVERSE_PATH}", {}))
         assert plain not in ("hello", "401")  # no plain-text WebSocket on a TLS endpoint
     finally:
+        d.stop()
+
+
+def test_forward_mode_over_tls(tmp_path, agentproc_site):
+    cert, key = _self_signed(tmp_path)
+    d = start_agentd(tmp_path / "d", "forward", agentproc_site,
+                     extra=["--backend-opt", f"agent-tls-cert={cert}", "--backend-opt", f"agent-tls-key={key}",
+                            "--backend-opt", f"agent-ca-file={cert}"])
+    try:
+        d.docker("run", "-d", "--name", "tls", "scratchy", "sleep", "3600", check=True)
+        result = d.docker("exec", "-i", "tls", "sh", "-c", "cat; exit 4", input=b"encrypted\n")
+        assert result.returncode == 4 and result.stdout == b"encrypted\n", result.stderr
+    finally:
+        d.docker("rm", "-f", "tls")
         d.stop()
