@@ -251,6 +251,21 @@ def test_ps_shows_the_process_table(box: Sandbox) -> None:
     assert ours(box, "ps", "-o", "pid,comm").stdout == b"PID   COMMAND\n    1 ps\n"
 
 
+def test_top_redraws_the_table_until_count(box: Sandbox) -> None:
+    out = ours(box, "top", "-b", "-n", "2", "-d", "0.05").stdout.decode().splitlines()
+    assert out.count("  PID  PPID USER     STAT   TIME COMMAND") == 2
+    assert out[2].split() == ["1", "0", "root", "R", "0:00", "top", "-b", "-n", "2", "-d", "0.05"]
+    result = ours(box, "top", "-n", "x")
+    assert result.status == 1 and result.stderr == b"top: invalid number 'x'\n"
+
+
+def test_top_runs_until_killed(box: Sandbox) -> None:
+    kernel, proc, out = _start(box, ["top", "-d", "0.05"])
+    assert _wait(lambda: out.getvalue().count(b"COMMAND") >= 2)
+    kernel.signal_all(9)
+    assert _wait(proc.exited)
+
+
 def test_xargs_parallel_and_delimiter(box: Sandbox) -> None:
     result = ours(box, "xargs", "-n1", "-P3", "echo", stdin=b"a b c d e f")
     assert sorted(result.stdout.split()) == [b"a", b"b", b"c", b"d", b"e", b"f"]

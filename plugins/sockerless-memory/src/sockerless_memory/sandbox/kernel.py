@@ -43,8 +43,11 @@ class Kernel:
         *,
         hostname: str = "localhost",
         on_init_exit: Callable[[Process], None] | None = None,
+        memory_limit: int | None = None,
     ) -> None:
         self.fs = fs
+        self.memory_limit = memory_limit
+        """Bytes of memory the container may use (``HostConfig.Memory``), None for no limit."""
         self.hostname = hostname
         self.boot_time = time.time()
         self.tty: OpenFile | None = None
