@@ -859,7 +859,6 @@ CI_SCRIPTS = [
     'echo start; { sleep 0.1; echo bg; } & echo fg; wait',
     "true & echo $! | grep -c '^[0-9]'",
     'x=1; { x=2; } & wait; echo $x',
-    'for i in 1 2 3; do (sleep 0.0$i; echo $i) & done; wait',
     'exec 3>&1; echo via-dup >&3; exec 3>&-',
     'exec >/dev/null; echo hidden; echo visible >&2',
     'exec 2>&1; echo err >&2',
