@@ -114,7 +114,12 @@ class CommandMixin:
         values: Values = []
         for a in node.assigns:  # left to right: each sees the ones before it (IFS=, x=($y))
             value = self.expand_words(a.array) if a.array is not None else self.expand_str(a.value)
-            self.assign(a, value)
+            try:
+                self.assign(a, value)
+            except ShellError as exc:
+                if node.redirs:  # "r=2 2>&1" with r read-only: the message follows the redirection
+                    self._report_redirected(exc, node.redirs)
+                raise
             values.append((a, value))
         if self.opts.xtrace and values:
             self.trace([], values)
@@ -128,6 +133,18 @@ class CommandMixin:
             finally:
                 self.restore(saved)
         return self.cmdsub_status
+
+    def _report_redirected(self: Shell, exc: ShellError, redirs: list) -> None:
+        """Print ``exc`` with ``redirs`` in effect (if they can be applied), once."""
+        saved: list = []
+        try:
+            self.redirect(redirs, saved)
+            self.report(exc)
+            exc.reported = True
+        except ShellError:
+            pass
+        finally:
+            self.restore(saved)
 
     def _temp_assign(self: Shell, values: Values) -> list[tuple[str, object, bool]]:
         saved = []
