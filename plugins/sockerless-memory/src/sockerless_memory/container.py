@@ -273,6 +273,7 @@ class MemoryContainer:
             for target, name in (("/etc/hostname", "hostname"), ("/etc/hosts", "hosts")):
                 if target not in taken and (self.directory / name).is_file():
                     mounts.append(Mount(target=target, source=str(self.directory / name)))
+            _ensure_mount_points(self._jail(), mounts)  # as dockerd does before a copy into a created container
         return JailArchiveFS(self._jail(mounts), owned=True)
 
     def _release_fs(self) -> None:
