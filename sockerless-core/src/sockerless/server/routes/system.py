@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import socket
 import time
@@ -149,6 +150,11 @@ def routes(engine: Engine) -> list:
     ]
 
 
+def _host_cgroup_version() -> str:
+    """The host's cgroup hierarchy version, as dockerd reports it ("2" on a unified hierarchy)."""
+    return "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
+
+
 def _go_arch(machine: str) -> str:
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
 
@@ -207,7 +213,7 @@ def _info(engine: Engine, daemon_id: str) -> dict[str, Any]:
         "SystemTime": rfc3339_nano(time.time_ns()),
         "LoggingDriver": "json-file",
         "CgroupDriver": "none",
-        "CgroupVersion": "",
+        "CgroupVersion": _host_cgroup_version(),
         "NEventsListener": 0,
         "KernelVersion": facts["kernel"],
         "OperatingSystem": facts["operating_system"],
