@@ -2,8 +2,9 @@
 
 Layout under ``<data-root>/image/``:
 
-* ``blobs/sha256/<hex>``: layer blobs as received (plain or gzip tars), image configs,
-  manifests; written atomically (see :mod:`.blobs`);
+* ``blobs/sha256/<hex>``: layer blobs as received (plain or gzip tars) and image configs,
+  written atomically (see :mod:`.blobs`); a blob that no layer record or image refers to is
+  removed at startup, so keep nothing else there;
 * ``layers/<diff-id hex>/``: each layer unpacked once, OCI whiteouts kept as files;
 * the ``image`` and ``layer`` tables of the daemon's SQLite store: image records (``Id`` is
   the digest of the image's config blob) and layer records (diff id, unpacked size, blobs).
@@ -70,9 +71,18 @@ class ImageStore:
 
     # -- recovery --------------------------------------------------------------------------------
     def recover(self) -> None:
-        """Startup: drop half-written blobs, spooled uploads and layer directories no record knows about."""
+        """Startup: drop half-written blobs, spooled uploads, and blobs and layer directories no record knows about.
+
+        (A download that finished just before a crash, but whose layer was never recorded, is
+        fetched again by the next pull.)
+        """
         self.blobs.recover()
         shutil.rmtree(self.root / "tmp", ignore_errors=True)
+        wanted = {blob.Digest for record in self.store.layers for blob in record.Blobs}
+        wanted |= {image.Id for image in self.store.images}
+        for digest in self.blobs.digests():
+            if digest not in wanted:
+                self.blobs.delete(digest)
         known = {record.DiffID.removeprefix("sha256:") for record in self.store.layers}
         known |= {layer.removeprefix("sha256:") for image in self.store.images for layer in image.Layers}
         known |= {layer.removeprefix("sha256:") for c in self.store.containers for layer in c.image_layers}
