@@ -16,6 +16,7 @@ from ...api.filters import Filters
 from ...api.models.images import ImageConfig, ImageRecord
 from .. import reference as refs
 from ..events import EventBus
+from ..registry import Credentials
 from ..timeutil import parse_rfc3339, parse_timestamp
 from .store import ImageStore
 
@@ -63,8 +64,10 @@ class ImageService:
         return self.store.resolve(ref)
 
     # -- pull ----------------------------------------------------------------------------------
-    async def pull(self, name: str, tag: str, platform: str = "", auth: dict[str, str] | None = None) -> AsyncIterator[ProgressLine]:
-        """Pull ``name:tag`` (or ``name`` + ``sha256:`` digest); returns the progress messages.
+    async def pull(self, name: str, tag: str, platform: str = "", auth: Credentials | None = None) -> AsyncIterator[ProgressLine]:
+        """Pull ``name:tag`` (or ``name`` + ``sha256:`` digest, or every tag when neither); returns the progress messages.
+
+        ``auth`` is what the client sent (``X-Registry-Auth``), ``None`` for anonymous.
 
         Raises before returning when the pull cannot even begin, so the caller can answer with
         a plain HTTP error as Docker does.
