@@ -59,7 +59,7 @@ def test_cli_build_multistage_args_copy_and_run(docker, tmp_path: Path) -> None:
             "FROM busybox\n"
             "LABEL org.test.stage=final\n"
             "ENV MODE=prod\n"
-            "COPY --from=builder /src/out.txt /result/\n"
+            "COPY --from=builder /src/*.txt /result/\n"
             "COPY --chown=1000:1000 --chmod=600 secret.txt /result/secret.txt\n"
             "EXPOSE 8080/tcp\n"
             "USER 1000\n"
@@ -84,6 +84,8 @@ def test_cli_build_multistage_args_copy_and_run(docker, tmp_path: Path) -> None:
     assert config["Labels"]["org.test.stage"] == "final"
     assert "MODE=prod" in config["Env"] and config["User"] == "1000" and config["StopSignal"] == "SIGTERM"
     assert config["ExposedPorts"] == {"8080/tcp": {}} and config["Entrypoint"] == ["cat"]
+    listing = docker("run", "--rm", "--entrypoint", "ls", tag, "/result", timeout=60).stdout.split()
+    assert listing == [b"message.txt", b"out.txt", b"secret.txt"]  # a glob in COPY --from
     stat = docker("run", "--rm", "--entrypoint", "stat", tag, "-c", "%u:%g %a", "/result/secret.txt", timeout=60)
     assert stat.stdout.decode().strip() == "1000:1000 600", stat.stderr.decode()
     history = json.loads(docker("history", "--format", "{{json .}}", "--no-trunc", tag, check=True).stdout.splitlines()[0])
@@ -341,6 +343,17 @@ def test_built_image_pushes_repulls_and_runs_on_dockerd(docker, services, tmp_pa
         assert ran.stdout == expected, ran.stderr.decode()
     finally:
         subprocess.run(["docker", "rmi", f"{repository}:1"], env=env, capture_output=True, timeout=60)
+    base = f"{registry}/library/busybox:latest"
+    base_id = json.loads(docker("image", "inspect", base, check=True).stdout)[0]["Id"]
+    untagged = docker("rmi", base, check=True).stdout.decode()
+    assert "Untagged: " in untagged and "Deleted" not in untagged  # it has a child: only untagged, as with dockerd
+    refused = docker("rmi", base_id)
+    assert refused.returncode != 0 and "image has dependent child images" in refused.stderr.decode()
+    _write(tmp_path / "from", {"Dockerfile": f"FROM {repository}:1\nCOPY --from={base} /bin/busybox /copied\n"})
+    copied = docker("build", "-q", str(tmp_path / "from"), timeout=120)  # the --from image is pulled again
+    assert copied.returncode == 0, copied.stderr.decode()
+    assert docker("run", "--rm", copied.stdout.decode().strip(), "test", "-s", "/copied").returncode == 0
+    docker("rmi", copied.stdout.decode().strip())
     docker("rmi", f"{repository}:1", check=True)
     docker("pull", f"{repository}:1", check=True, timeout=120)
     inspect = json.loads(docker("image", "inspect", f"{repository}:1", check=True).stdout)[0]
