@@ -14,6 +14,7 @@ from .engines import Engine
 from .proc import BenchError, run
 from .pull import case_pull
 from .stats import summarize
+from .wasm import case_wasm_exec, case_wasm_run
 
 T = TypeVar("T")
 LOOP_SCRIPT = "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"
@@ -287,4 +288,6 @@ CASES: list[Case] = [
     Case("build_nocache", "docker build --no-cache, 9 steps incl. 2 RUN (CLI)", "time", case_build_nocache),
     Case("build_cached", "docker build, 9 steps all cached (CLI)", "time", case_build_cached),
     Case("pull", "docker pull, 3 x 8 MiB layers from a local registry (CLI)", "time", case_pull),
+    Case("wasm_run", "docker run --rm alpine <wasm hello> (CLI, Sockerless only)", "time", case_wasm_run),
+    Case("wasm_exec", "docker exec <running> <wasm hello> (CLI, Sockerless only)", "time", case_wasm_exec),
 ]

@@ -14,8 +14,9 @@ from sockerless.engine.stdio import ProcessIO
 from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, ContainerStats, StartError, TopResult
 from sockerless.plugins.hookspecs import hookimpl
 
+from . import wasm
 from .changes import export_changes, list_changes
-from .container import MemoryContainer, SandboxProcess
+from .container import WASI_PLATFORM, MemoryContainer, SandboxProcess
 from .images import builtin_image
 from .sandbox.archivefs import JailArchiveFS
 
@@ -36,6 +37,7 @@ class MemoryBackend:
         self.root = context.data_dir / "containers"
         self.root.mkdir(parents=True, exist_ok=True)
         self._containers: dict[str, MemoryContainer] = {}
+        wasm.configure(context.data_dir / "wasm-cache")
 
     def _container(self, record: ContainerRecord) -> MemoryContainer:
         mc = self._containers.get(record.id)
@@ -76,6 +78,8 @@ class MemoryBackend:
         if missing:
             raise InvalidParameter(f"image {image.Id[:19]} is missing layer data ({missing[0]}); pull it again")
         container.backend_state["layers"] = list(image.Layers)
+        if image.Os == "wasi" or image.Architecture == "wasm":
+            container.backend_state["platform"] = WASI_PLATFORM
         self._containers.pop(container.id, None)
         directory = self._container(container).directory
         container.hostname_path = str(directory / "hostname")

@@ -70,6 +70,9 @@ class ImageService:
         a plain HTTP error as Docker does.
         """
         text = name if not tag else (f"{name}@{tag}" if tag.startswith("sha256:") else f"{name}:{tag}")
+        bare = refs.parse(text, default_tag="")
+        if not bare.tag and not bare.digest:  # no tag at all: every tag, as dockerd does (``docker pull -a``)
+            return await self.puller.pull_all_tags(bare, platform, auth)
         return await self.puller.pull(refs.parse(text), platform, auth)
 
     # -- tag and remove ------------------------------------------------------------------------------
