@@ -320,7 +320,7 @@ def test_built_image_pushes_repulls_and_runs_on_dockerd(docker, services, tmp_pa
     """A build's RUN and COPY layers are real OCI layers: the registry takes them and a real dockerd runs them."""
     registry = services["registry"]
     docker("pull", f"{registry}/library/busybox:latest", check=True, timeout=120)
-    repository = f"{registry}/build-test/built-{name}"
+    repository = f"{registry}/build-test/built"  # one repository, a tag per run: the shared catalog stays small
     _write(tmp_path, {
         "Dockerfile": (f"FROM {registry}/library/busybox:latest\n"
                        "RUN mkdir /d && echo built by run > /d/f && rm /bin/ls\n"
@@ -328,38 +328,39 @@ def test_built_image_pushes_repulls_and_runs_on_dockerd(docker, services, tmp_pa
                        "CMD [\"sh\", \"-c\", \"cat /d/f /x; test -e /bin/ls || echo ls is gone\"]\n"),
         "x": "from the context\n",
     })
-    built = docker("build", "-t", f"{repository}:1", str(tmp_path), timeout=120)
+    tag = f"{repository}:{name}"
+    built = docker("build", "-t", tag, str(tmp_path), timeout=120)
     assert built.returncode == 0, built.stderr.decode()
     expected = b"built by run\nfrom the context\nls is gone\n"
-    assert docker("run", "--rm", f"{repository}:1", timeout=60).stdout == expected
-    pushed = docker("push", f"{repository}:1", timeout=120)
+    assert docker("run", "--rm", tag, timeout=60).stdout == expected
+    pushed = docker("push", tag, timeout=120)
     assert pushed.returncode == 0, pushed.stderr.decode()
     digest = pushed.stdout.decode().split(" digest: ")[1].split()[0]
     env = {**os.environ, "DOCKER_HOST": services["docker_host"]}
-    subprocess.run(["docker", "pull", f"{repository}:1"], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(["docker", "pull", tag], env=env, check=True, capture_output=True, timeout=120)
     try:
-        ran = subprocess.run(["docker", "run", "--rm", "--network", "none", f"{repository}:1"], env=env,
+        ran = subprocess.run(["docker", "run", "--rm", "--network", "none", tag], env=env,
                              capture_output=True, timeout=120)
         assert ran.stdout == expected, ran.stderr.decode()
     finally:
-        subprocess.run(["docker", "rmi", f"{repository}:1"], env=env, capture_output=True, timeout=60)
+        subprocess.run(["docker", "rmi", tag], env=env, capture_output=True, timeout=60)
     base = f"{registry}/library/busybox:latest"
     base_id = json.loads(docker("image", "inspect", base, check=True).stdout)[0]["Id"]
     untagged = docker("rmi", base, check=True).stdout.decode()
     assert "Untagged: " in untagged and "Deleted" not in untagged  # it has a child: only untagged, as with dockerd
     refused = docker("rmi", base_id)
     assert refused.returncode != 0 and "image has dependent child images" in refused.stderr.decode()
-    _write(tmp_path / "from", {"Dockerfile": f"FROM {repository}:1\nCOPY --from={base} /bin/busybox /copied\n"})
+    _write(tmp_path / "from", {"Dockerfile": f"FROM {tag}\nCOPY --from={base} /bin/busybox /copied\n"})
     copied = docker("build", "-q", str(tmp_path / "from"), timeout=120)  # the --from image is pulled again
     assert copied.returncode == 0, copied.stderr.decode()
     assert docker("run", "--rm", copied.stdout.decode().strip(), "test", "-s", "/copied").returncode == 0
     docker("rmi", copied.stdout.decode().strip())
-    docker("rmi", f"{repository}:1", check=True)
-    docker("pull", f"{repository}:1", check=True, timeout=120)
-    inspect = json.loads(docker("image", "inspect", f"{repository}:1", check=True).stdout)[0]
+    docker("rmi", tag, check=True)
+    docker("pull", tag, check=True, timeout=120)
+    inspect = json.loads(docker("image", "inspect", tag, check=True).stdout)[0]
     assert f"{repository}@{digest}" in inspect["RepoDigests"]
-    assert docker("run", "--rm", f"{repository}:1", timeout=60).stdout == expected
-    docker("rmi", f"{repository}:1")
+    assert docker("run", "--rm", tag, timeout=60).stdout == expected
+    docker("rmi", tag)
 
 
 def test_build_pulls_from_a_private_registry_with_the_cli_credentials(docker, tmp_path: Path, name: str) -> None:
