@@ -15,6 +15,7 @@ def test_real_dockerd_runs_alpine(services: dict[str, str]) -> None:
 
 
 def test_registry_holds_seeded_images(services: dict[str, str]) -> None:
-    with urllib.request.urlopen(f"http://{services['registry']}/v2/_catalog", timeout=10) as resp:
+    # the catalog is paged (100 by default) and the suites push repositories of their own: ask for all
+    with urllib.request.urlopen(f"http://{services['registry']}/v2/_catalog?n=100000", timeout=10) as resp:
         catalog = json.load(resp)
     assert {"library/alpine", "library/busybox"} <= set(catalog["repositories"])
