@@ -113,24 +113,33 @@ def test_failing_run_reports_like_dockerd(daemon) -> None:
 
 
 def test_stream_shape_matches_dockerd(daemon, services) -> None:
-    """The same Dockerfile on the real dockerd and on sockerless gives the same message shapes."""
-    dockerfile = f"FROM busybox\nENV A={uuid.uuid4().hex}\nRUN echo out\nCOPY f /f\nCMD [\"sh\"]\n"
+    """The same Dockerfile on the real dockerd and on sockerless gives the same bytes, ids aside:
+    Go's escaping (``\\u003e``), CRLF framing, the step lines, first built and then from the cache."""
+    dockerfile = (f"FROM busybox\nENV A={uuid.uuid4().hex}\nRUN echo out && echo '<b>'\nCOPY f /f\n"
+                  "CMD [\"sh\"]\n")
     body = _context({"Dockerfile": dockerfile, "f": "x\n"})
-    real = subprocess.run(
-        ["curl", "-s", "--unix-socket", services["docker_host"].removeprefix("unix://"), "-X", "POST",
-         "-H", "Content-Type: application/x-tar", "--data-binary", "@-",
-         "http://x/v1.41/build?rm=1&networkmode=none"], input=body, capture_output=True, timeout=120, check=True)
-    real_lines = [json.loads(line) for line in real.stdout.split(b"\r\n") if line.strip()]
-    status, ours = _post_build(daemon, body, "rm=1")
-    assert status == 200
 
-    def shape(message: dict) -> str:
-        if "aux" in message:
-            return "aux"
-        return re.sub(r"[0-9a-f]{12,64}", "<id>", json.dumps(message, sort_keys=True))
+    def real_build() -> bytes:
+        return subprocess.run(
+            ["curl", "-s", "--unix-socket", services["docker_host"].removeprefix("unix://"), "-X", "POST",
+             "-H", "Content-Type: application/x-tar", "--data-binary", "@-",
+             "http://x/v1.41/build?rm=1&networkmode=none"], input=body, capture_output=True, timeout=120,
+            check=True).stdout
 
-    assert [shape(m) for m in ours] == [shape(m) for m in real_lines]
-    image = next(m["aux"]["ID"] for m in real_lines if "aux" in m)
+    def ours() -> bytes:
+        status, _, data = daemon.request("POST", "/v1.41/build?rm=1", body=body,
+                                         headers={"Content-Type": "application/x-tar"})
+        assert status == 200
+        return data
+
+    def masked(raw: bytes) -> list[bytes]:
+        return re.sub(rb"[0-9a-f]{12,64}", b"<id>", raw).split(b"\r\n")
+
+    real_first, real_cached = real_build(), real_build()
+    assert masked(ours()) == masked(real_first)
+    assert masked(ours()) == masked(real_cached)
+    assert b" ---\\u003e Using cache" in real_cached and b"\\u003cb\\u003e" in real_first
+    image = json.loads(real_first.split(b"\r\n")[-3])["aux"]["ID"]
     subprocess.run(["docker", "-H", services["docker_host"], "rmi", image], capture_output=True, timeout=60)
 
 
