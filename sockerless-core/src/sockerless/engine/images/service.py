@@ -93,13 +93,17 @@ class ImageService:
         image = self.find(ref)
         users = self._in_use(image.Id)
         name = self._tag_named_by(ref, image)
+        has_children = any(other.Parent == image.Id for other in self.store.images())
         if name is not None:
-            if len(image.RepoTags) > 1 or (users and force):
-                return [self._untag(image, name)]
+            if len(image.RepoTags) > 1 or (users and force) or (has_children and not users):
+                return [self._untag(image, name)]  # an image under a build's steps stays, untagged, as with dockerd
             if users:
                 raise Conflict(f'conflict: unable to remove repository reference "{ref}" (must force) - '
                                f"container {users[0][0][:12]} is using its referenced image {_short(image.Id)}")
         else:
+            if has_children:
+                raise Conflict(f"conflict: unable to delete {_short(image.Id)} (cannot be forced) - "
+                               "image has dependent child images")
             running = [cid for cid, is_running in users if is_running]
             if running:
                 raise Conflict(f"conflict: unable to delete {_short(image.Id)} (cannot be forced) - "
