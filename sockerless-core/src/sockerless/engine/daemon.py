@@ -30,6 +30,7 @@ from .images import BuiltinImage, ImageService
 from .layers import LayerStore
 from .lifecycle import Lifecycle
 from .networks import NetworkService
+from .pods import PodService
 from .records import ContainerRecord, NetworkRecord, VolumeRecord
 from .store import Store
 from .volumes import VolumeService
@@ -68,6 +69,8 @@ class Engine:
         self.execs = ExecService(self)
         self.health = HealthChecker(self)
         self.archive = ArchiveService(self)
+        self.pods = PodService(self)
+        context.workload_group = self.pods.workload_group
 
     def _observe(self, event: Event) -> None:
         self.plugins.hook.sockerless_event(event=event)
@@ -102,13 +105,17 @@ class Engine:
         return [(c.id, c.state.Running) for c in self.store.containers if c.image_id == image_id]
 
     # -- containers ------------------------------------------------------------------------------
-    async def create_container(self, request: ContainerCreateRequest, name: str | None) -> tuple[ContainerRecord, list[str]]:
-        """``POST /containers/create``."""
+    async def create_container(self, request: ContainerCreateRequest, name: str | None,
+                               pod: str = "") -> tuple[ContainerRecord, list[str]]:
+        """``POST /containers/create`` (``pod``: the pod to join, a Sockerless/Podman extension)."""
         if not request.Image:
             raise InvalidParameter("config cannot be empty in order to create a container")
         self._check_capabilities(request)
+        if pod:
+            self.pods.prepare(request, self.pods.find(pod))
         image = self.images.find(request.Image)
         record, warnings = self.containers.build(request, name, image)
+        self.pods.join(record, pod)
         await self._create_volumes(record)
         self.store.containers.put(record)
         try:

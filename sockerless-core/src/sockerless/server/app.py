@@ -17,7 +17,7 @@ from ..api import versions
 from ..api.errors import DockerError
 from ..engine.daemon import Engine
 from .responses import error_body
-from .routes import archive, containers, execs, images, networks, system, volumes
+from .routes import archive, containers, execs, images, networks, pods, system, volumes
 from .routing import API_VERSION_KEY
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class DockerAPI:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         routes: list[Route] = []
-        for module in (system, archive, containers, execs, images, networks, volumes):
+        for module in (system, archive, containers, execs, images, networks, pods, volumes):
             routes.extend(module.routes(engine))
         self.router = Router(routes=routes, default=self._not_found)
         self.headers = [
@@ -50,6 +50,8 @@ class DockerAPI:
         if scope["type"] != "http":
             return
         requested, path = versions.split_path(scope["path"])
+        if requested is not None and path.startswith("/libpod/"):
+            scope["path"], scope["raw_path"], requested = path, path.encode(), None  # Podman's own versions
         started = False
         headers = self.headers
         scope["sockerless.headers"] = headers

@@ -40,7 +40,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
     async def create(request: Request) -> Response:
         body = await json_body(request, ContainerCreateRequest, transform=normalize_create)
         name = request.query_params.get("name") or None
-        record, warnings = await engine.create_container(body, name)
+        record, warnings = await engine.create_container(body, name, request.query_params.get("pod") or "")
         return JSONResponse({"Id": record.id, "Warnings": warnings}, status_code=201)
 
     async def list_containers(request: Request) -> Response:
