@@ -38,6 +38,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--only", default="", help="comma-separated benchmark keys: " + ",".join(c.key for c in CASES))
     p.add_argument("--json", type=Path, help="write raw numbers and machine facts to this file")
     p.add_argument("--skip-docker", action="store_true", help="measure Sockerless only, no dockerd")
+    p.add_argument("--backend", choices=("memory", "docker"), default="memory",
+                   help="Sockerless backend: memory (default) or docker (passthrough to the private dockerd, "
+                   "measuring the passthrough's overhead)")
     p.add_argument("--docker-cli", default=shutil.which("docker") or "/usr/local/bin/docker",
                    help="Docker CLI binary (default: docker on PATH)")
     p.add_argument("--sockerless", default="", help="command that runs the sockerless CLI (default: the "
@@ -75,8 +78,10 @@ def run_case(case: Case, engine: Engine, settings: Settings) -> dict[str, Any]:
 
 def start_engines(args: argparse.Namespace, engines: dict[str, Engine]) -> str | None:
     """Start Sockerless (required) and dockerd (optional); return why the comparison is missing, if it is."""
-    log("starting sockerless serve (memory backend)")
     command = args.sockerless.split() if args.sockerless else None
+    if args.backend == "docker":
+        return _start_passthrough(args, engines, command)
+    log("starting sockerless serve (memory backend)")
     engines["sockerless"] = start_sockerless(args.docker_cli, command)
     if args.skip_docker:
         return "--skip-docker was given"
@@ -85,6 +90,22 @@ def start_engines(args: argparse.Namespace, engines: dict[str, Engine]) -> str |
         engines["dockerd"] = start_dockerd(args.docker_cli)
     except (EngineUnavailable, BenchError) as exc:
         return str(exc)
+    return None
+
+
+def _start_passthrough(args: argparse.Namespace, engines: dict[str, Engine], command: list[str] | None) -> None:
+    """dockerd (required here), then Sockerless's docker backend in front of it."""
+    if args.skip_docker:
+        raise EngineUnavailable("--backend docker needs dockerd: do not combine it with --skip-docker")
+    log("starting a private dockerd")
+    dockerd = start_dockerd(args.docker_cli)
+    log("starting sockerless serve (docker backend, forwarding to that dockerd)")
+    try:
+        engines["sockerless"] = start_sockerless(args.docker_cli, command, engine=dockerd)
+    except BaseException:
+        dockerd.close()
+        raise
+    engines["dockerd"] = dockerd
     return None
 
 

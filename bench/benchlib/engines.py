@@ -1,4 +1,4 @@
-"""The two engines under test: a private ``sockerless serve`` and a private real dockerd."""
+"""The two engines under test: a private ``sockerless serve`` (memory or docker backend) and a private real dockerd."""
 
 from __future__ import annotations
 
@@ -101,26 +101,32 @@ def sockerless_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "sockerless.cli.main"]
 
 
-def start_sockerless(docker_cli: str, command: list[str] | None = None, timeout: float = 60.0) -> Engine:
-    """``sockerless serve`` (memory backend) on a temp unix socket, with ``alpine`` pulled."""
+def start_sockerless(docker_cli: str, command: list[str] | None = None, timeout: float = 60.0,
+                     engine: Engine | None = None) -> Engine:
+    """``sockerless serve`` on a temp unix socket: the memory backend with ``alpine`` pulled, or, given
+    a running dockerd ``engine``, the ``docker`` backend forwarding to it (whose images it then uses)."""
     workdir = _workdir("slbench-sl-")
     config = workdir / "config.toml"
     config.write_text("")
     socket_path, log_path = workdir / "sockerless.sock", workdir / "sockerless.log"
-    cmd = [*(command or sockerless_command()), "serve", "--backend", "memory", "-H", f"unix://{socket_path}",
+    backend = ["--backend", "memory"] if engine is None else [
+        "--backend", "docker", "--backend-opt", f"docker-host={engine.host}"]
+    cmd = [*(command or sockerless_command()), "serve", *backend, "-H", f"unix://{socket_path}",
            "--data-root", str(workdir / "data"), "--config", str(config), "--log-level", "warning"]
     process = start_daemon(cmd, log_path=log_path, env=base_env())
-    engine = Engine("sockerless", workdir, socket_path, log_path, process, docker_cli,
-                    details={"command": " ".join(cmd)})
+    flags = {} if engine is None else {"container_flags": engine.container_flags, "network_mode": engine.network_mode}
+    sockerless = Engine("sockerless", workdir, socket_path, log_path, process, docker_cli,
+                        details={"command": " ".join(cmd)}, **flags)
     try:
         wait_for_ping(socket_path, process, log_path, timeout)
-        pull = engine.docker("pull", "alpine", timeout=300)
-        engine.details["pull"] = _pull_note(pull.stdout.decode() + pull.stderr.decode())
-        engine.details["version"] = engine.server_version()
+        if engine is None:
+            pull = sockerless.docker("pull", "alpine", timeout=300)
+            sockerless.details["pull"] = _pull_note(pull.stdout.decode() + pull.stderr.decode())
+        sockerless.details["version"] = sockerless.server_version()
     except BaseException:
-        engine.close()
+        sockerless.close()
         raise
-    return engine
+    return sockerless
 
 
 def _pull_note(output: str) -> str:

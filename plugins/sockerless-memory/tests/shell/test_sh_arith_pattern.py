@@ -10,6 +10,8 @@ from sockerless_memory.shell.errors import ArithError
 class Env:
     """A dictionary of variables standing in for the shell."""
 
+    bash = True
+
     def __init__(self, **values: str) -> None:
         self.values = dict(values)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import ssl
 import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..agent.hub import HubSettings
 from ..plugins.manager import PluginManager
 from ..server.listeners import ListenerError, TLSSettings
 from ..server.listeners import parse as parse_listener
@@ -41,6 +43,15 @@ def configure(parser: argparse.ArgumentParser, manager: PluginManager) -> None:
                         help="allow plain TCP on non-loopback addresses (anyone who can connect controls the daemon)")
     parser.add_argument("--backend-opt", action="append", default=[], metavar="KEY=VALUE",
                         help="a backend setting (repeatable)")
+    parser.add_argument("--agent-endpoint", default=env.get("SOCKERLESS_AGENT_ENDPOINT", "127.0.0.1:0"), metavar="HOST:PORT",
+                        help="where reverse-mode agents dial in (a listener of its own; port 0 picks one when first "
+                             "needed; env SOCKERLESS_AGENT_ENDPOINT)")
+    parser.add_argument("--agent-endpoint-url", default=env.get("SOCKERLESS_AGENT_ENDPOINT_URL", ""), metavar="URL",
+                        help="the ws:// or wss:// URL agents are told to dial, when it differs from the listener "
+                             "(a tunnel, a load balancer; env SOCKERLESS_AGENT_ENDPOINT_URL)")
+    parser.add_argument("--agent-tlscert", default=env.get("SOCKERLESS_AGENT_TLSCERT", ""),
+                        help="serve the agent endpoint as wss:// with this certificate")
+    parser.add_argument("--agent-tlskey", default=env.get("SOCKERLESS_AGENT_TLSKEY", ""), help="key of --agent-tlscert")
     parser.add_argument("--config", default=None,
                         help=f"TOML configuration file (default: {paths.config_file()} when it exists; env SOCKERLESS_CONFIG)")
 
@@ -80,7 +91,22 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
     tls = TLSSettings(enabled=args.tls or args.tlsverify, verify=args.tlsverify,
                       ca=args.tlscacert, cert=args.tlscert, key=args.tlskey)
     return ServeOptions(backend=backend, data_root=data_root, listeners=listeners, tls=tls,
-                        insecure_tcp=args.insecure_tcp, backend_options=backend_options)
+                        insecure_tcp=args.insecure_tcp, backend_options=backend_options,
+                        agents=_agent_settings(args, serve_cfg))
+
+
+def _agent_settings(args: argparse.Namespace, serve_cfg: dict[str, Any]) -> HubSettings:
+    listen = str(serve_cfg.get("agent_endpoint") or args.agent_endpoint) if args.agent_endpoint == "127.0.0.1:0" \
+        else args.agent_endpoint
+    tls = None
+    if args.agent_tlscert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            tls.load_cert_chain(args.agent_tlscert, args.agent_tlskey or None)
+        except OSError as exc:
+            raise SystemExit(f"sockerless: cannot load the agent endpoint certificate: {exc}") from None
+    url = args.agent_endpoint_url or str(serve_cfg.get("agent_endpoint_url", ""))
+    return HubSettings(listen=listen, public_url=url, tls=tls)
 
 
 def run(args: argparse.Namespace) -> int:

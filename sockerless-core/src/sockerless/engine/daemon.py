@@ -13,6 +13,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from ..agent.hub import AgentHub, HubSettings
 from ..api.errors import Conflict, InvalidParameter
 from ..api.models.containers import ContainerCreateRequest
 from ..api.models.images import ImageConfig
@@ -42,7 +43,7 @@ class Engine:
     """One daemon's worth of containers, images, networks and volumes."""
 
     def __init__(self, data_root: Path, plugins: PluginManager, backend_name: str,
-                 backend_options: dict[str, str] | None = None) -> None:
+                 backend_options: dict[str, str] | None = None, agent_settings: HubSettings | None = None) -> None:
         self.data_root = data_root
         self.plugins = plugins
         self.shutting_down = False
@@ -55,10 +56,11 @@ class Engine:
             raise LookupError(f"unknown backend {backend_name!r} (available: {known})")
         backend_dir = data_root / "backends" / backend_name
         backend_dir.mkdir(parents=True, exist_ok=True)
+        self.agents = AgentHub(agent_settings)
         context = BackendContext(data_dir=backend_dir, loop=asyncio.get_running_loop(),
                                  options=dict(backend_options or {}),
                                  logger=logging.getLogger(f"sockerless.backend.{backend_name}"),
-                                 layer_path=self.layers.path)
+                                 layer_path=self.layers.path, agents=self.agents)
         instance = specs[backend_name].factory(context)
         self.backend = Backend(backend_name, instance, backend_manager(instance, backend_name))
         self.networks = NetworkService(self.store, self.events, self.store.containers.values)
@@ -86,6 +88,7 @@ class Engine:
         await self.lifecycle.shutdown()
         if self.backend.implements("sockerless_backend_close"):
             await self.backend.call("sockerless_backend_close")
+        await self.agents.close()
         self.store.close()
 
     # -- images --------------------------------------------------------------------------------

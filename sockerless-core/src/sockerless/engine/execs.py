@@ -183,6 +183,11 @@ class ExecService:
 
     async def run_internal(self, record: ContainerRecord, argv: list[str], timeout: float) -> tuple[int, str]:
         """Run a command for the daemon itself (health checks): (exit code, combined output)."""
+        if self.engine.backend.implements("sockerless_exec_probe"):
+            try:
+                return await self.engine.backend.call("sockerless_exec_probe", container=record, argv=argv, timeout=timeout)
+            except StartError as exc:
+                return exc.exit_code, exc.message
         output = bytearray()
         loop = asyncio.get_running_loop()
         closed = [asyncio.Event(), asyncio.Event()]

@@ -68,6 +68,8 @@ class BackendContext:
     """``workload_group(container)``: every container that must run in the same workload as
     ``container`` (itself included, in creation order): its pod's members, or the containers
     joined to it through ``NetworkMode=container:<id>`` (see the core README, "Pods")."""
+    agents: Any = None
+    """The daemon's :class:`~sockerless.agent.hub.AgentHub` (agent connections, the reverse-mode endpoint)."""
 
 
 @dataclass(frozen=True)

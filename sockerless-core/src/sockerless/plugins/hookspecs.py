@@ -33,6 +33,7 @@ import pluggy
 if TYPE_CHECKING:
     from ..api.models.images import ImageRecord
     from ..archive import ArchiveFS
+    from ..engine.daemon import Engine
     from ..engine.events import Event
     from ..engine.records import ContainerRecord, NetworkRecord, VolumeRecord
     from ..engine.stdio import ProcessIO
@@ -96,6 +97,31 @@ class BackendHooks:
     @hookspec(firstresult=True)
     def sockerless_backend_close(self) -> None:
         """Release resources on a clean shutdown."""
+
+    # -- serving the API (passthrough backends) -------------------------------------------
+    @hookspec(firstresult=True)
+    def sockerless_backend_api(self, engine: Engine) -> Any:
+        """Take over serving the Docker API, for a backend that forwards to another engine.
+
+        Called once at startup, after recovery. Return ``None`` (or leave unimplemented) to be
+        served by the core's routes and state. Return an ASGI application to receive every
+        HTTP request instead; the core still owns the listeners, TLS, the plugins and the CLI,
+        and in front of the application it still:
+
+        * rejects versions outside 1.24-1.45 and strips the ``/vX.Y`` prefix from
+          ``scope["path"]``; the requested version is ``scope["sockerless.api_version"]``
+          (a ``(major, minor)`` tuple, absent on unversioned paths);
+        * adds its ``Api-Version``, ``Server``, ``Ostype`` and ``Docker-Experimental`` headers
+          to every ``http.response.start`` (so the application must not send its own);
+        * turns a :class:`~sockerless.api.errors.DockerError` raised before the response
+          started into a Docker-style reply.
+
+        Attach and exec hijack the connection through ``scope["extensions"]["sockerless.hijack"]``
+        (see :mod:`sockerless.server.hijack`); the head written through it bypasses the core's
+        header injection, so it should include the pairs in ``scope["sockerless.headers"]``.
+        The core's routes and store are then unused: observer plugins see only the events the
+        backend publishes with ``engine.events.publish(type, action, actor_id, attributes)``.
+        """
 
     # -- containers ----------------------------------------------------------------------
     @hookspec(firstresult=True)
@@ -176,6 +202,14 @@ class BackendHooks:
         ``env`` holds the exec's own ``KEY=VALUE`` entries; the backend adds the
         container's. Raise :class:`~sockerless.plugins.backend.StartError` when the
         program cannot be started.
+        """
+
+    @hookspec(firstresult=True)
+    def sockerless_exec_probe(self, container: ContainerRecord, argv: list[str], timeout: float) -> tuple[int, str]:
+        """Run a health-check command with ``timeout`` enforced by the backend: ``(exit code, output)``.
+
+        Optional: unimplemented, the core runs health checks through ``sockerless_exec_start``.
+        Return ``-1`` as the exit code when the deadline passed.
         """
 
     @hookspec(firstresult=True)

@@ -25,17 +25,24 @@ log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class DockerAPI:
     """The Docker Engine API as an ASGI application."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, takeover: ASGIApp | None = None) -> None:
+        """``takeover``: the active backend's own API app (hook ``sockerless_backend_api``), served
+        instead of the core's routes behind the same version checks, headers and errors."""
         self.engine = engine
-        routes: list[Route] = []
-        for module in (system, archive, containers, execs, images, networks, pods, volumes):
-            routes.extend(module.routes(engine))
-        self.router = Router(routes=routes, default=self._not_found)
+        self.router: ASGIApp
+        if takeover is not None:
+            self.router = takeover
+        else:
+            routes: list[Route] = []
+            for module in (system, archive, containers, execs, images, networks, pods, volumes):
+                routes.extend(module.routes(engine))
+            self.router = Router(routes=routes, default=self._not_found)
         self.headers = [
             (b"api-version", versions.MAX_API_VERSION.encode()),
             (b"docker-experimental", b"false"),

@@ -14,6 +14,7 @@ from pathlib import Path
 import uvicorn
 from uvicorn.server import ServerState
 
+from ..agent.hub import HubSettings
 from ..engine.daemon import Engine
 from ..plugins.manager import PluginManager
 from .app import DockerAPI
@@ -34,6 +35,8 @@ class ServeOptions:
     insecure_tcp: bool = False
     backend_options: dict[str, str] = field(default_factory=dict)
     keep_alive: int = 60
+    agents: HubSettings = field(default_factory=HubSettings)
+    """The reverse-mode agent endpoint (a listener of its own, separate from the Docker API's)."""
 
 
 class Daemon:
@@ -56,11 +59,12 @@ class Daemon:
             if warning:
                 log.warning(warning)
         ssl_context = opts.tls.context()
-        self.engine = Engine(opts.data_root, self.plugins, opts.backend, opts.backend_options)
+        self.engine = Engine(opts.data_root, self.plugins, opts.backend, opts.backend_options, opts.agents)
         await self.engine.start()
         sockets = [bind(listener) for listener in opts.listeners]
         self._sockets = sockets
-        app = DockerAPI(self.engine)
+        takeover = await self.engine.backend.call("sockerless_backend_api", engine=self.engine)
+        app = DockerAPI(self.engine, takeover)
         config = uvicorn.Config(app, http=HijackingProtocol, lifespan="off", ws="none", access_log=False,
                                 server_header=False, date_header=False, proxy_headers=False,
                                 timeout_keep_alive=opts.keep_alive, log_level="warning")

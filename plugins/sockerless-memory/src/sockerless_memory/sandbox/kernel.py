@@ -203,7 +203,7 @@ class Kernel:
         device = DEVICES.get(logical)
         if device is not None:
             return device()
-        fd_number = _fd_alias(logical)
+        fd_number = fd_alias(logical)
         if fd_number is not None:
             file = proc.fds.get(fd_number)
             if file is None:
@@ -288,7 +288,8 @@ class Kernel:
         return next((e.home for e in self.passwd() if e.uid == uid), "/")
 
 
-def _fd_alias(path: str) -> int | None:
+def fd_alias(path: str) -> int | None:
+    """The descriptor a ``/dev/fd/N``, ``/proc/self/fd/N`` or ``/dev/std*`` path names."""
     for prefix in ("/dev/fd/", "/proc/self/fd/"):
         if path.startswith(prefix) and path[len(prefix):].isdigit():
             return int(path[len(prefix):])

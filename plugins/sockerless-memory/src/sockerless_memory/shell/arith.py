@@ -28,6 +28,9 @@ class ArithEnv(Protocol):
 
     def arith_assign(self, name: str, index: int | None, value: int) -> None: ...
 
+    bash: bool
+    """bash short-circuits ``&&``, ``||`` and ``?:``; busybox's ash evaluates every operand."""
+
 
 Eval = Callable[[ArithEnv], int]
 
@@ -137,7 +140,7 @@ class _Parser:
             if not self.take_op(":"):
                 raise ArithError("malformed ?: operator")
             no = self.ternary()
-            return lambda env: yes(env) if cond(env) else no(env)
+            return _choice(cond, yes, no)
         return cond
 
     def binary(self, level: int) -> Eval:
@@ -290,11 +293,33 @@ _OPS: dict[str, Callable[[int, int], int]] = {
 }
 
 
+def _choice(cond: Eval, yes: Eval, no: Eval) -> Eval:
+    def run(env: ArithEnv) -> int:
+        if env.bash:
+            return yes(env) if cond(env) else no(env)
+        taken = cond(env)
+        a, b = yes(env), no(env)  # ash evaluates both branches (side effects and errors too)
+        return a if taken else b
+
+    return run
+
+
+def _logical(op: str, left: Eval, right: Eval) -> Eval:
+    both = op == "&&"
+
+    def run(env: ArithEnv) -> int:
+        a = left(env)
+        if env.bash and bool(a) != both:
+            return int(not both)
+        b = right(env)  # ash evaluates the right operand even when the left decides
+        return int(bool(a and b)) if both else int(bool(a or b))
+
+    return run
+
+
 def _binary(op: str, left: Eval, right: Eval) -> Eval:
-    if op == "&&":
-        return lambda env: 1 if left(env) and right(env) else 0
-    if op == "||":
-        return lambda env: 1 if left(env) or right(env) else 0
+    if op == "&&" or op == "||":
+        return _logical(op, left, right)
     func = _OPS[op]
     if op == "+":
         return lambda env: wrap(left(env) + right(env))

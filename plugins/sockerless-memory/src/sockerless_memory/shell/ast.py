@@ -78,7 +78,7 @@ class Arith:
 
 @dataclass(slots=True)
 class ProcSub:
-    """Process substitution ``<(...)`` / ``>(...)`` (recognised only to refuse it clearly)."""
+    """Process substitution ``<(...)`` / ``>(...)``: ``text`` is the whole construct."""
 
     direction: str
     text: str

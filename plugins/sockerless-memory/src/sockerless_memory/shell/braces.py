@@ -119,6 +119,4 @@ def _rebuild(items: list[Item]) -> list[Part]:
             parts.append(item)  # type: ignore[arg-type]
     if buf:
         parts.append(Lit("".join(buf)))
-    if not parts:
-        return [Lit("")]
-    return split_tilde(parts)
+    return split_tilde(parts) if parts else []  # an empty alternative ({a,}) is no word at all

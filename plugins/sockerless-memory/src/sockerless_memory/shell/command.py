@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..sandbox.exec import DEFAULT_PATH, ExecError, execute_path, find_program
 from ..sandbox.signals import ProcessExit
+from . import procsub
 from .ast import Assign, FuncDef, Simple
 from .errors import ReturnFromFunction, ShellError
 from .interp import register
@@ -44,24 +45,12 @@ class CommandMixin:
         self.lineno = node.line
         self.cmdsub_status = 0
         words = node.words
-        argv = self.expand_words(words) if words else []
-        if not argv:
-            status = self._assignments_only(node)
-        else:
-            name = argv[0]
-            func = self.special.get(name)
-            if func is not None:
-                status = self._builtin(func, argv, node, True)
-            else:
-                fn = self.functions.get(name)
-                if fn is not None:
-                    status = self._call(fn, argv, node)
-                else:
-                    func = self.builtins.get(name)
-                    if func is not None:
-                        status = self._builtin(func, argv, node, False)
-                    else:
-                        status = self._external(argv, node, tail)
+        mark = len(self.procsubs)
+        try:
+            status = self._run_simple(node, words, tail)
+        finally:
+            if len(self.procsubs) > mark:
+                procsub.close_from(self, mark)
         self.status = status
         if self.bash:
             self.vars["PIPESTATUS"] = Array({0: str(status)})
@@ -70,6 +59,24 @@ class CommandMixin:
         if status and not self.tested:
             self.check_failure(status)
         return status
+
+    def _run_simple(self: Shell, node: Simple, words: list, tail: bool) -> int:
+        argv = self.expand_words(words) if words else []
+        if not argv:
+            return self._assignments_only(node)
+        if self.bash:
+            self.vars["_"] = argv[-1]  # bash's $_: the last word of the previous command
+        name = argv[0]
+        func = self.special.get(name)
+        if func is not None:
+            return self._builtin(func, argv, node, True)
+        fn = self.functions.get(name)
+        if fn is not None:
+            return self._call(fn, argv, node)
+        func = self.builtins.get(name)
+        if func is not None:
+            return self._builtin(func, argv, node, False)
+        return self._external(argv, node, tail)
 
     # -- assignments ---------------------------------------------------------------------
     def _expand_assigns(self: Shell, assigns: list[Assign]) -> Values:
@@ -104,11 +111,13 @@ class CommandMixin:
         self.set_var(name, value)
 
     def _assignments_only(self: Shell, node: Simple) -> int:
-        values = self._expand_assigns(node.assigns) if node.assigns else []
+        values: Values = []
+        for a in node.assigns:  # left to right: each sees the ones before it (IFS=, x=($y))
+            value = self.expand_words(a.array) if a.array is not None else self.expand_str(a.value)
+            self.assign(a, value)
+            values.append((a, value))
         if self.opts.xtrace and values:
             self.trace([], values)
-        for a, value in values:
-            self.assign(a, value)
         if node.redirs:
             saved: list = []
             try:
@@ -172,6 +181,11 @@ class CommandMixin:
                     temp = self._temp_assign(values)
             status = func(self, argv)
             return status | 1 if self.write_failed else status  # as ash: output that could not be written
+        except ShellError as exc:
+            if saved:  # the builtin's own error goes where its redirections send stderr
+                self.report(exc)
+                exc.reported = True
+            raise
         finally:
             self.write_failed = outer_failed
             if temp is not None:

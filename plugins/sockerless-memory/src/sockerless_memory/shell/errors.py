@@ -17,6 +17,7 @@ class ShellError(Exception):
         self.status = status
         self.fatal = fatal
         self.builtin = builtin
+        self.reported = False  # already printed (inside the command's redirections)
 
 
 class ShellSyntaxError(ShellError):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import glob as globmod
 from . import pattern as pat
+from . import procsub
 from .ast import Arith, CmdSub, DQuote, Lit, Param, Part, ProcSub, Quoted, Tilde, Word, WordLike
 from .braces import expand_braces
 from .errors import ShellError
@@ -227,7 +228,11 @@ class ExpandMixin:
                 return p.text  # type: ignore[union-attr]
             if tp is Arith:
                 return str(self.arith_expand(p))  # type: ignore[arg-type]
-        collector = _Concat()
+        if self.bash:
+            collector = _Concat()
+        else:  # ash joins "$@" like "$*" where no fields are made (assignments, case words, here-docs)
+            ifs = self.get_var("IFS")
+            collector = _Concat(" " if ifs is None else ifs[:1])
         self._walk(parts, collector, True)
         return "".join(collector.parts)
 
@@ -298,7 +303,7 @@ class ExpandMixin:
             elif tp is Tilde:
                 out.quoted(self.tilde(p.user))
             elif tp is ProcSub:
-                raise ShellError("process substitution is not supported by this shell", 1)
+                out.quoted(procsub.substitute(self, p))
             else:  # an array literal outside an assignment
                 raise ShellError('syntax error: unexpected "("')
 

@@ -62,7 +62,7 @@ class ExecMixin:
     def check_failure(self: Shell, status: int) -> None:
         """``set -e`` and the ERR trap, for a command that failed outside a tested context."""
         if status and not self.tested:
-            if self.bash and "ERR" in self.traps:
+            if "ERR" in self.traps and (not self.func_depth or self.opts.errtrace):  # not inside functions
                 self.run_trap_action(self.traps["ERR"], "ERR")
             if self.opts.errexit:
                 raise ProcessExit(status)

@@ -171,7 +171,7 @@ class Parser:
         lexer.parse_string = self._parse_backquoted
         parser = Parser(lexer)
         parser.aliases = self.aliases
-        return _as_list(parser.parse_all())
+        return as_list(parser.parse_all())
 
     # -- lists -------------------------------------------------------------------------
     def compound_list(self, stops: frozenset[str], *, allow_empty: bool = False,
@@ -699,7 +699,8 @@ def _subparse(lexer: Lexer) -> Node | None:
     return body
 
 
-def _as_list(nodes: list[Node]) -> Node | None:
+def as_list(nodes: list[Node]) -> Node | None:
+    """One node for a sequence of commands (``None`` for none)."""
     if not nodes:
         return None
     if len(nodes) == 1:

@@ -8,7 +8,8 @@ import stat as stat_mod
 from typing import TYPE_CHECKING
 
 from ..sandbox.files import BytesInput, OpenFile
-from .ast import HereDoc, Redir
+from . import procsub
+from .ast import HereDoc, ProcSub, Redir
 from .errors import ShellError
 
 if TYPE_CHECKING:
@@ -69,6 +70,11 @@ class RedirMixin:
                     _save(fds, 2, saved)
             flags = _FLAGS.get(op)
             if flags is not None:
+                sub = _process_substitution(r.target)
+                if sub is not None:  # "< <(list)": the pipe itself, in whichever process redirects
+                    end, _child = procsub.start(self, sub)
+                    fds.install(end, fd)
+                    continue
                 path = self.expand_str(r.target)  # type: ignore[arg-type]
                 fds.install(self._open(proc, path, op, flags), fd)
                 if op[0] == "&":
@@ -134,3 +140,11 @@ class RedirMixin:
             else:
                 fds.install(old, fd)
         saved.clear()
+
+
+def _process_substitution(word: object) -> ProcSub | None:
+    """The process substitution a redirection target consists of, if it is nothing else."""
+    parts = getattr(word, "parts", None)
+    if parts is not None and len(parts) == 1 and type(parts[0]) is ProcSub:
+        return parts[0]
+    return None

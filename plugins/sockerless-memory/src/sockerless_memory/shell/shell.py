@@ -17,6 +17,7 @@ from .jobs import JobTable
 from .lexer import Lexer
 from .options import Options
 from .parser import EMPTY, Parser
+from .procsub import OpenSubstitution
 from .prompt import PromptMixin
 from .redirect import RedirMixin
 from .traps import TrapMixin
@@ -49,6 +50,8 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
         self.aliases: dict[str, str] = {}
         self.traps: dict[int | str, str] = {}
         self.jobs = JobTable()
+        self.procsubs: list[OpenSubstitution] = []  # <(...) and >(...) of the running command
+        self.procsub_children: list[Process] = []  # every process substitution not yet waited for
         self.root_pid = proc.pid
         self.last_bg: int | None = None
         self.tested = 0
@@ -123,7 +126,7 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
         new = Shell.__new__(Shell)
         new.__dict__.update(self.__dict__)
         new.proc = proc
-        new.vars = {k: (v if type(v) is str else v.copy()) for k, v in self.vars.items()}  # type: ignore[union-attr]
+        new.vars = {k: (v if type(v) is str else type(v)(v)) for k, v in self.vars.items()}  # arrays keep their class
         new.exported = set(self.exported)
         new.readonly = set(self.readonly)
         new.integer = set(self.integer)
@@ -135,6 +138,8 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
         new.opts = self.opts.copy()
         new.opts.interactive = False
         new.jobs = JobTable()
+        new.procsubs = []
+        new.procsub_children = []
         new.cmd_hash = dict(self.cmd_hash)
         new.dir_stack = list(self.dir_stack)
         new.shopts = set(self.shopts)
@@ -164,7 +169,9 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
             pass
 
     def report(self, exc: ShellError, proc: Process | None = None) -> None:
-        """Print a :class:`ShellError`."""
+        """Print a :class:`ShellError` (once)."""
+        if exc.reported:
+            return
         line = exc.line if isinstance(exc, ShellSyntaxError) else None
         self.errmsg(exc.message, exc.builtin, line=line, proc=proc)
 

@@ -173,9 +173,17 @@ class VarsMixin:
         return cached
 
     # -- arrays (bash) -----------------------------------------------------------------
+    def _funcname_array(self: Shell) -> Array | None:
+        """bash's ``FUNCNAME``: the running functions, innermost first."""
+        if not self.bash or not self.func_names:
+            return None
+        return Array(enumerate(reversed(self.func_names)))
+
     def array_values(self: Shell, name: str) -> list[str]:
         """``${a[@]}``: every element value in order (a scalar is a one-element array)."""
         value = self.vars.get(name)
+        if value is None and name == "FUNCNAME":
+            value = self._funcname_array()
         if value is None:
             scalar = self.get_var(name)
             return [] if scalar is None else [scalar]
@@ -197,6 +205,8 @@ class VarsMixin:
     def array_get(self: Shell, name: str, index: int | str) -> str | None:
         """``${a[i]}``."""
         value = self.vars.get(name)
+        if value is None and name == "FUNCNAME":
+            value = self._funcname_array()
         if value is None:
             return None
         if type(value) is str:

@@ -193,10 +193,10 @@ def dirname(u: Util, argv: list[str]) -> int:
 _SEQ_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-@utility("seq", usage="seq [-w] [-s SEP] [-f FMT] [FIRST [INC]] LAST\n\nPrint numbers from FIRST to LAST, in steps of INC.\nFIRST, INC default to 1.\n\n\t-w\tPad to last with leading zeros\n\t-s SEP\tString separator\n\t-f FMT\tprintf-style floating point format (%g, %f, %e)")
+@utility("seq", usage="seq [-w] [-s SEP] [FIRST [INC]] LAST\n\nPrint numbers from FIRST to LAST, in steps of INC.\nFIRST, INC default to 1.\n\n\t-w\tPad to last with leading zeros\n\t-s SEP\tString separator")
 def seq(u: Util, argv: list[str]) -> int:
     """seq [-w] [-s SEP] [FIRST [INC]] LAST."""
-    opts, args = u.getopt(argv[1:], "+ws:f:")  # stops at the first number, so that "seq 5 -2 1" works
+    opts, args = u.getopt(argv[1:], "+ws:")  # stops at the first number, so that "seq 5 -2 1" works
     if not 1 <= len(args) <= 3:
         u.usage_error()
     texts = ["1", "1"] if len(args) == 1 else [args[0], "1"] if len(args) == 2 else [args[0], args[1]]
@@ -210,9 +210,6 @@ def seq(u: Util, argv: list[str]) -> int:
     # as many decimals as FIRST or INC is written with
     decimals = max((len(t.split(".", 1)[1]) if "." in t else 0) for t in texts[:2])
     sep = (opts.get("s") if "s" in opts else "\n").encode("utf-8", "surrogateescape")
-    fmt = opts.get("f")
-    if fmt is not None and (len(re.findall(r"%[^%]", fmt.replace("%%", ""))) != 1 or not re.search(r"%[-+ #0]*\d*(\.\d+)?[eEfgGaA]", fmt)):
-        u.fail(f"invalid format string: '{fmt}'")
     width = 0
     if "w" in opts:
         width = max(len(f"{first:.{decimals}f}"), len(f"{last:.{decimals}f}"))
@@ -224,10 +221,7 @@ def seq(u: Util, argv: list[str]) -> int:
             break
         if started:
             u.out.write(sep)
-        if fmt is not None:
-            text = fmt % value
-        else:
-            text = f"{value:0{width}.{decimals}f}" if width else f"{value:.{decimals}f}"
+        text = f"{value:0{width}.{decimals}f}" if width else f"{value:.{decimals}f}"
         u.out.write(text.encode("utf-8", "surrogateescape"))
         started = True
         n += 1

@@ -22,6 +22,7 @@ from typing import NoReturn
 from ..sandbox.applets import applet
 from ..sandbox.files import CHUNK, DEVICES, OpenFile
 from ..sandbox.fs import normpath
+from ..sandbox.kernel import fd_alias
 from ..sandbox.process import Process
 from .options import OptionError, Options, getopt
 
@@ -184,10 +185,25 @@ class Util:
         try:
             return self.fs.stat(path, self.cwd, follow=follow)
         except OSError:
-            device = virtual_device_stat(normpath(path, self.cwd))
+            logical = normpath(path, self.cwd)
+            device = virtual_device_stat(logical)
+            if device is None:
+                device = self._descriptor_stat(logical)
             if device is None:
                 raise
             return device
+
+    def _descriptor_stat(self, logical: str) -> os.stat_result | None:
+        """What ``/dev/fd/N`` (``/dev/stdin``...) stats as: the open file, or a pipe."""
+        fd = fd_alias(logical)
+        file = self.proc.fds.get(fd) if fd is not None else None
+        if file is None:
+            return None
+        host_fd = file.fileno()
+        if host_fd is not None:
+            return os.fstat(host_fd)
+        kind = stat_mod.S_IFCHR if file.isatty() else stat_mod.S_IFIFO
+        return os.stat_result((kind | 0o600, 0, 0, 1, self.proc.creds.uid, self.proc.creds.gid, 0, 0, 0, 0))
 
     def lstat(self, path: str) -> os.stat_result:
         """``lstat`` a container path."""

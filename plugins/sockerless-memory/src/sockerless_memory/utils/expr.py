@@ -175,7 +175,7 @@ def expr(u: Util, argv: list[str]) -> int:
     if args and args[0] == "--":
         args = args[1:]
     if not args:
-        u.usage_error()
+        u.fail("too few arguments", 2)
     try:
         value = _Expr(args).parse()
     except ExprError as exc:

@@ -69,7 +69,6 @@ Actions:
 If none of the following actions is specified, -print is assumed
 \t-print\t\tPrint file name
 \t-print0\t\tPrint file name, NUL terminated
-\t-printf FMT\tPrint as FMT (%p %f %h %P %s %m %M %u %g %U %G %t %T@ %d %y %l %i %n)
 \t-exec CMD ARG ;\tRun CMD with all instances of {} replaced by
 \t\t\tfile name. Fails if CMD exits with nonzero
 \t-exec CMD ARG + Run CMD with {} replaced by list of file names
@@ -437,11 +436,6 @@ class _Parser:
         self.f.has_action = True
         return lambda v: self.f.emit(v.path.encode("utf-8", "surrogateescape") + b"\0")
 
-    def p_printf(self, opt: str) -> Test:
-        fmt = self.argument(opt)
-        self.f.has_action = True
-        return lambda v: self.f.emit(self.f.printf(fmt, v))
-
     def p_ls(self, opt: str) -> Test:
         self.f.has_action = True
         return lambda v: self.f.emit(self.f.ls_line(v))
@@ -554,44 +548,6 @@ class Finder:
             u.warn(f"cannot delete '{v.path}': {strerror(exc)}")
             return False
         return True
-
-    def printf(self, fmt: str, v: Visit) -> bytes:
-        out: list[str] = []
-        i = 0
-        st = v.st
-        while i < len(fmt):
-            c = fmt[i]
-            i += 1
-            if c == "\\" and i < len(fmt):
-                e = fmt[i]
-                i += 1
-                out.append({"n": "\n", "t": "\t", "0": "\0", "\\": "\\", "r": "\r", "a": "\a"}.get(e, "\\" + e))
-                continue
-            if c != "%" or i >= len(fmt):
-                out.append(c)
-                continue
-            d = fmt[i]
-            i += 1
-            if d == "T" and i < len(fmt):
-                k = fmt[i]
-                i += 1
-                out.append(f"{st.st_mtime:.10f}".rstrip("0").rstrip(".") if k == "@" else time.strftime("%" + k, time.gmtime(st.st_mtime)))
-                continue
-            head = v.path.rpartition("/")[0]
-            values = {
-                "p": v.path, "f": v.name, "h": head if head or not v.path.startswith("/") else "/",
-                "P": v.path[len(v.start):].lstrip("/"), "s": str(st.st_size), "m": f"{st.st_mode & 0o7777:o}",
-                "M": mode_string(st.st_mode), "u": user_label(self.u.proc, st.st_uid), "g": group_label(self.u.proc, st.st_gid),
-                "U": str(st.st_uid), "G": str(st.st_gid), "d": str(v.depth), "i": str(st.st_ino), "n": str(st.st_nlink),
-                "t": time.strftime("%a %b %e %H:%M:%S %Y", time.gmtime(st.st_mtime)), "%": "%",
-                "y": "d" if stat_mod.S_ISDIR(st.st_mode) else "l" if stat_mod.S_ISLNK(st.st_mode) else "f",
-                "l": self._link(v) if stat_mod.S_ISLNK(st.st_mode) else "",
-                "k": str((st.st_blocks + 1) // 2), "b": str(st.st_blocks),
-            }
-            if not head and d == "h":
-                values["h"] = "."
-            out.append(values.get(d, "%" + d))
-        return "".join(out).encode("utf-8", "surrogateescape")
 
     def _link(self, v: Visit) -> str:
         try:

@@ -213,8 +213,8 @@ def grep(u: Util, argv: list[str]) -> int:
         "with-filename": "H", "only-matching": "o", "quiet": "q", "silent": "q", "no-messages": "s",
         "recursive": "r", "dereference-recursive": "R", "word-regexp": "w", "line-regexp": "x",
         "regexp=": "e", "file=": "f", "max-count=": "m", "after-context=": "A", "before-context=": "B",
-        "context=": "C", "null-data": "z", "text": "a",
-    })
+        "context=": "C", "null-data": "z", "text": "a", "color=?": "color",
+    })  # --color[=WHEN] is accepted and ignored, as busybox does (it never colours)
     for key in "mABC":
         value = opts.get(key)
         if value is not None and not value.isdigit():
@@ -235,7 +235,7 @@ def grep(u: Util, argv: list[str]) -> int:
     matcher = build_matcher(u, patterns, fixed=fixed, extended=extended, icase="i" in opts, word="w" in opts, line="x" in opts)
     recursive = "r" in opts or "R" in opts
     files = args
-    show_names = (len(files) > 1 or recursive) and "h" not in opts
+    show_names = (len(files) > 1 or (recursive and bool(files))) and "h" not in opts
     if "H" in opts:
         show_names = True
     if "h" in opts:

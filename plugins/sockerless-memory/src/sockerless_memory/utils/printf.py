@@ -8,7 +8,7 @@ from collections.abc import Callable
 from .common import Util, utility
 from .escapes import expand
 
-_SPEC = re.compile(rb"%([-+ #0']*)(\*|\d+)?(?:\.(\*|\d*))?(hh|ll|[hlLqjzt])?(.?)", re.S)
+_SPEC = re.compile(rb"%([-+ #0']*)(\*|\d+)?(?:\.(\*|\d*))?(hh|ll|[hlLjzt])?(.?)", re.S)
 _INT_RE = re.compile(rb"[ \t\n\r\f\v]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 _FLOAT_RE = re.compile(
     rb"[ \t\n\r\f\v]*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX][0-9a-fA-F.]+(?:[pP][+-]?\d+)?|inf(?:inity)?|nan)",

@@ -8,7 +8,7 @@ import time as time_mod
 
 from ..sandbox.exec import ExecError
 from ..sandbox.process import Disposition, Process
-from ..sandbox.signals import SIGHUP, SIGKILL, SIGTERM, parse_signal, signal_name
+from ..sandbox.signals import SIGHUP, SIGKILL, SIGTERM, SignalTermination, parse_signal, signal_name
 from .basic import parse_duration
 from .common import Util, strerror, user_label, utility
 from .spawn import exec_in_place, exec_reason, run_child, start_child, wait_until
@@ -283,8 +283,13 @@ def ps(u: Util, argv: list[str]) -> int:
 
 @utility("timeout", usage="timeout [-s SIG] [-k KILL_SECS] SECS PROG ARGS\n\nRun PROG. Send SIG to it if it is not gone in SECS seconds.\nDefault SIG: TERM.If it still exists in KILL_SECS seconds, send KILL.")
 def timeout(u: Util, argv: list[str]) -> int:
-    """timeout [-s SIG] [-k KILL_SECS] SECS PROG ARGS: 124 when the time ran out."""
-    opts, args = u.getopt(argv[1:], "+s:k:t:", {"signal=": "s", "kill-after=": "k", "preserve-status": "p", "foreground": "f"})
+    """timeout [-s SIG] [-k KILL_SECS] SECS PROG ARGS.
+
+    Busybox's timeout becomes PROG (it execs it and a forked watcher sends the signal),
+    so it ends as PROG ends: killed by SIG when the time ran out (``$?`` 128+SIG, not
+    GNU's 124).
+    """
+    opts, args = u.getopt(argv[1:], "+s:k:t:", {"signal=": "s", "kill-after=": "k"})
     signum = _signal_arg(u, opts.get("s", "TERM") or "TERM")
     if len(args) < 2 and "t" not in opts:
         u.usage_error()
@@ -299,16 +304,14 @@ def timeout(u: Util, argv: list[str]) -> int:
         u.error(f"can't execute '{args[0]}': {exec_reason(exc)}")
 
     child = start_child(u, args, report)
-    timed_out = False
     if seconds > 0 and not wait_until(u, child, seconds):
-        timed_out = True
         child.deliver(signum)
         if kill_after is not None and not wait_until(u, child, kill_after):
             child.deliver(SIGKILL)
     status = u.proc.wait_child(child)
-    if timed_out and "p" not in opts:
-        return 124
-    return status.shell_status
+    if status.signal is not None:
+        raise SignalTermination(status.signal)
+    return status.code
 
 
 @utility("nice", usage="nice [-n ADJUST] [PROG ARGS]\n\nChange scheduling priority, run PROG\n\n\t-n ADJUST\tAdjust priority by ADJUST")

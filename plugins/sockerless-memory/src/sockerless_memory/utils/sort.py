@@ -204,11 +204,12 @@ def _sort_keys(keys: list[Key], global_flags: str, sep: bytes | None, stable: bo
 @utility("sort", usage=_USAGE)
 def sort(u: Util, argv: list[str]) -> int:
     """sort [-bcdfghiMnrsuVz] [-k KEY]... [-t CHAR] [-o FILE] [FILE]..."""
-    opts, files = u.getopt(argv[1:], "nrugMcszbdfiohVk:t:o:TS:", {
+    opts, files = u.getopt(argv[1:], "nrugMcszbdfiohmVk:t:o:TS:", {  # -m: busybox sorts merged input like any other
+
         "numeric-sort": "n", "reverse": "r", "unique": "u", "general-numeric-sort": "g", "month-sort": "M",
         "check": "c", "stable": "s", "zero-terminated": "z", "ignore-leading-blanks": "b", "dictionary-order": "d",
         "ignore-case": "f", "ignore-nonprinting": "i", "human-numeric-sort": "h", "version-sort": "V",
-        "key=": "k", "field-separator=": "t", "output=": "o",
+        "key=": "k", "field-separator=": "t", "output=": "o", "merge": "m",
     })
     global_flags = "".join(f for f in _ORDER_FLAGS if f in opts)
     sep = None

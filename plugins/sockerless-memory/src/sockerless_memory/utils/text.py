@@ -233,7 +233,9 @@ def paste(u: Util, argv: list[str]) -> int:
             u.fail(f"{path}: {strerror(exc)}")
     try:
         try:
-            return _paste(u, opts, delims, [iter_lines(f) if f is not None else iter(()) for f in opened])
+            stdin_lines = iter_lines(u.proc.stdin)  # every "-" takes the next line of the one stdin
+            readers = [stdin_lines if path == "-" else iter_lines(f) for path, f in zip(files, opened, strict=True)]
+            return _paste(u, opts, delims, readers)
         except OSError as exc:
             u.fail(f"read error: {strerror(exc)}")
     finally:

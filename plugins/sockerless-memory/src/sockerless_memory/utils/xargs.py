@@ -213,7 +213,7 @@ def xargs(u: Util, argv: list[str]) -> int:
         return runner.status
     per_command = numbers["n"] or len(texts)
     limit = numbers["s"]
-    base_size = len(command[0]) + sum(len(a) + 1 for a in command[1:])
+    base_size = sum(len(a) + 1 for a in command)  # every word with its NUL, as busybox counts
     batch: list[str] = []
     size = base_size
     for text in texts:

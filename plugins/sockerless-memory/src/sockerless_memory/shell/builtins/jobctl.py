@@ -71,6 +71,9 @@ def wait(sh: Shell, argv: list[str]) -> int:
         if not args:
             for job in list(sh.jobs.jobs):
                 _wait_job(sh, job, report=False)
+            for child in sh.procsub_children:  # bash's wait also waits for process substitutions
+                sh.proc.wait_child(child, interruptible=True)
+            sh.procsub_children.clear()
             return 0
         status = 0
         for arg in args:
@@ -174,7 +177,7 @@ def _condition(sh: Shell, cond: str) -> int | str | None:
     upper = cond.upper()
     if upper in ("EXIT", "0", "SIGEXIT"):
         return EXIT
-    if upper == "ERR" and sh.bash:
+    if upper == "ERR":  # bash's, and busybox's ash has it too
         return upper
     try:
         return parse_signal(cond)

@@ -62,10 +62,56 @@ def command(sh: Shell, argv: list[str]) -> int:
     return sh.invoke(args, functions=False)
 
 
+def _kind(sh: Shell, name: str) -> str | None:
+    """bash's ``type -t`` word for ``name``."""
+    if name in sh.aliases:
+        return "alias"
+    if name in KEYWORDS:
+        return "keyword"
+    if name in sh.functions:
+        return "function"
+    if name in SPECIAL or is_builtin(name, sh.bash):
+        return "builtin"
+    return "file" if sh.find_command(name) is not None else None
+
+
+def _bash_type(sh: Shell, letters: str, names: list[str]) -> int:
+    """bash's ``type -t|-p|-P|-a``."""
+    status = 0
+    for name in names:
+        kind = _kind(sh, name)
+        if "P" in letters or ("p" in letters and kind == "file"):
+            path = sh.find_command(name)
+            if path is not None:
+                sh.write(path + "\n")
+            elif "P" in letters:
+                status = 1
+            continue
+        if "p" in letters:
+            status = status if kind is not None else 1
+            continue
+        if kind is None:
+            if "t" not in letters:
+                sh.errmsg(f"{name}: not found", "type")
+            status = 1
+        elif "t" in letters:
+            sh.write(kind + "\n")
+        else:
+            text, _ = describe(sh, name, True)
+            sh.write(f"{text}\n")
+    return status
+
+
 @builtin("type")
 def type_(sh: Shell, argv: list[str]) -> int:
-    """``type name ...``."""
+    """``type name ...`` (bash also ``-t``, ``-p``, ``-P``)."""
     status = 0
+    if sh.bash and len(argv) > 1 and argv[1].startswith("-") and len(argv[1]) > 1:
+        letters = argv[1][1:]
+        if not set(letters) <= set("tpP"):
+            sh.errmsg(f"{argv[1]}: invalid option", "type")
+            return 2
+        return _bash_type(sh, letters, argv[2:])
     for name in argv[1:]:
         text, code = describe(sh, name, True)
         if text is None:

@@ -57,7 +57,7 @@ def _parse(sh: Shell, argv: list[str]) -> tuple[_Options, list[str]] | int:
                 o.silent = True
             elif letter == "e":
                 pass  # readline editing: nothing to do without a line editor
-            elif letter in with_value:
+            elif letter in with_value and (sh.bash or letter not in "ad"):
                 value = arg[j + 1:]
                 if not value:
                     i += 1

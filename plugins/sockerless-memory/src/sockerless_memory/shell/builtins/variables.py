@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import ShellError
+from ..errors import ArithError, ShellError
 from ..quote import single_quote
 from ..variables import Array, Assoc, valid_name
 from . import builtin, leading_options, special
@@ -280,5 +280,9 @@ def let(sh: Shell, argv: list[str]) -> int:
         return 2
     value = 0
     for expr in argv[1:]:
-        value = sh.arith_eval(expr)
+        try:
+            value = sh.arith_eval(expr)
+        except ArithError as exc:  # an error of the builtin, not of the shell's expansion
+            sh.errmsg(str(exc), "let")
+            return exc.status
     return 0 if value else 1

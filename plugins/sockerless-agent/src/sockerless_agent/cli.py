@@ -1,0 +1,151 @@
+"""``sockerless-agent [options] -- COMMAND [ARG...]``: wrap a workload's command and serve sessions."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import ssl
+import sys
+
+from sockerless.agent import protocol
+
+from .mainproc import MainProcess
+from .modes import run_forward, run_reverse
+from .sessions import AgentService
+from .spawn import SpawnError, SpawnSpec
+
+log = logging.getLogger("sockerless_agent")
+
+ENV_PREFIX = "SOCKERLESS_AGENT_"
+KEEP_ALIVE_IDIOMS = (("tail", "-f", "/dev/null"), ("tail", "-F", "/dev/null"), ("tail", "-f", "-n0", "/dev/null"),
+                     ("sleep", "infinity"))
+SHELLS = ("sh", "bash", "ash", "dash")
+
+
+def is_keep_alive_command(argv: list[str]) -> bool:
+    """The keep-alive rule: commands whose only purpose is to stay up (CI job containers).
+
+    ``tail -f /dev/null``, ``tail -F /dev/null``, ``sleep infinity`` (the program named by
+    any path), alone or as the whole script of ``sh -c``/``bash -c``.
+    """
+    if len(argv) == 3 and os.path.basename(argv[0]) in SHELLS and argv[1] == "-c":
+        argv = argv[2].split()
+    if not argv:
+        return False
+    words = (os.path.basename(argv[0]), *argv[1:])
+    return words in KEEP_ALIVE_IDIOMS
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The agent's options (each also settable by a ``SOCKERLESS_AGENT_*`` variable)."""
+    p = argparse.ArgumentParser(prog="sockerless-agent", description=__doc__)
+    p.add_argument("--listen", default=_env("LISTEN"), metavar="[HOST:]PORT",
+                   help="forward mode: listen here for the daemon (env SOCKERLESS_AGENT_LISTEN)")
+    p.add_argument("--connect", default=_env("CONNECT"), metavar="URL",
+                   help="reverse mode: dial the daemon's agent endpoint, ws:// or wss:// (env SOCKERLESS_AGENT_CONNECT)")
+    p.add_argument("--container", default=_env("CONTAINER"), help="reverse mode: the container id (env SOCKERLESS_AGENT_CONTAINER)")
+    p.add_argument("--keep-alive", default=_env("KEEP_ALIVE", "auto"), choices=("auto", "always", "never"),
+                   help="auto: keep-alive idioms such as 'tail -f /dev/null' become 'stay up and serve'; "
+                        "always: never run the command; never: always run it (env SOCKERLESS_AGENT_KEEP_ALIVE)")
+    p.add_argument("--tty", action="store_true", default=_env("TTY") == "1", help="give the main process a terminal")
+    p.add_argument("--stdin", action="store_true", default=_env("STDIN") == "1",
+                   help="give the main process a stdin pipe fed by attach sessions")
+    p.add_argument("--tls-cert", default=_env("TLS_CERT"), help="forward mode: serve TLS with this certificate")
+    p.add_argument("--tls-key", default=_env("TLS_KEY"), help="forward mode: key of --tls-cert")
+    p.add_argument("--ca-file", default=_env("CA_FILE"), help="reverse mode: CA bundle to verify a wss:// daemon")
+    p.add_argument("--replay-buffer", type=int, default=int(_env("REPLAY_BUFFER", str(1 << 20))),
+                   help="bytes of main-process output kept per stream for late attach (default 1 MiB)")
+    p.add_argument("--linger", type=float, default=float(_env("LINGER", "10")),
+                   help="after the main process ends, stay up at most this many seconds until a daemon has "
+                        "collected its output and exit status (default 10; env SOCKERLESS_AGENT_LINGER)")
+    p.add_argument("--log-file", default=_env("LOG_FILE"), help="the agent's own log (default: stderr)")
+    p.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"), choices=("debug", "info", "warning", "error"))
+    p.add_argument("command", nargs=argparse.REMAINDER, help="the workload's command (after --)")
+    return p
+
+
+def _listen_address(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not port.isdigit():
+        raise SystemExit(f"sockerless-agent: --listen needs [HOST:]PORT, got {value!r}")
+    return (host.strip("[]") if sep and host else "0.0.0.0"), int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the agent; its exit code is the main process's."""
+    args = parser().parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    logging.basicConfig(level=args.log_level.upper(), filename=args.log_file or None,
+                        format="sockerless-agent: %(asctime)s %(levelname)s %(message)s")
+    token = os.environ.get(protocol.TOKEN_ENV, "")
+    if not token:
+        print(f"sockerless-agent: {protocol.TOKEN_ENV} must hold the container's token", file=sys.stderr)
+        return 2
+    if bool(args.listen) == bool(args.connect):
+        print("sockerless-agent: give exactly one of --listen (forward mode) or --connect (reverse mode)", file=sys.stderr)
+        return 2
+    if args.connect and not args.container:
+        print("sockerless-agent: reverse mode needs --container", file=sys.stderr)
+        return 2
+    if not command and args.keep_alive != "always":
+        print("sockerless-agent: no command given (use --keep-alive always to only serve)", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_run(args, command, token))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    cwd = os.getcwd()
+    keep_alive = args.keep_alive == "always" or (args.keep_alive == "auto" and is_keep_alive_command(command))
+    spec = None if keep_alive else SpawnSpec(argv=command, env=env, cwd=cwd, tty=args.tty, stdin=args.stdin,
+                                             new_session=args.tty)
+    main = MainProcess(spec, replay_limit=args.replay_buffer)
+    try:
+        await main.start()
+    except SpawnError as exc:
+        print(f"sockerless-agent: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    if keep_alive:
+        log.info("keep-alive mode: serving until stopped (command %s not run)", command)
+    service = AgentService(main, env, cwd)
+    loop = asyncio.get_running_loop()
+    stopped: asyncio.Future[None] = loop.create_future()
+    running = asyncio.ensure_future(main.run())
+
+    async def stop_after_exit() -> None:
+        await asyncio.shield(main.exited)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(main.exit_delivered.wait(), args.linger)
+        await service.drain()
+        stopped.set_result(None)
+
+    stopper = asyncio.ensure_future(stop_after_exit())
+    if args.listen:
+        tls = None
+        if args.tls_cert:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(args.tls_cert, args.tls_key or None)
+        host, port = _listen_address(args.listen)
+        connection = asyncio.ensure_future(run_forward(service, host, port, token, tls, stopped))
+    else:
+        tls = ssl.create_default_context(cafile=args.ca_file or None)
+        connection = asyncio.ensure_future(run_reverse(service, args.connect, token, args.container, tls, stopped))
+    done, _ = await asyncio.wait([connection, stopper], return_when=asyncio.FIRST_COMPLETED)
+    if connection in done and connection.exception() is not None:
+        log.error("cannot serve the daemon: %s", connection.exception())
+        print(f"sockerless-agent: cannot serve the daemon: {connection.exception()}", file=sys.stderr)
+        main.signal(9)
+    code = await running
+    await stopper
+    await connection
+    return code

@@ -1,0 +1,107 @@
+"""Unit tests: the wire format, the keep-alive rule, user resolution, the replay buffer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sockerless.agent import protocol
+from sockerless.agent.tokens import new_token, tokens_match
+from sockerless_agent.cli import is_keep_alive_command
+from sockerless_agent.mainproc import ReplayBuffer
+from sockerless_agent.users import UnknownUser, resolve
+
+
+def test_data_frames_round_trip():
+    frame = protocol.pack(7, protocol.STDERR, b"payload")
+    assert frame[:5] == b"\x00\x00\x00\x07\x02"
+    assert protocol.unpack(frame) == (7, protocol.STDERR, b"payload")
+    with pytest.raises(protocol.ProtocolError):
+        protocol.unpack(b"\x00\x00")
+    with pytest.raises(protocol.ProtocolError):
+        protocol.unpack(protocol.HEADER.pack(1, 9) + b"x")
+
+
+def test_control_messages_are_checked():
+    text = protocol.control(protocol.EXEC, 3, argv=["true"], kind="x")
+    assert protocol.parse_control(text) == {"type": "exec", "session": 3, "argv": ["true"], "kind": "x"}
+    for bad in ("not json", "[1]", '{"type": "exec"}', '{"type": "exec", "session": -1}',
+                '{"type": "exec", "session": true}', '{"session": 1}'):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.parse_control(bad)
+
+
+def test_tokens():
+    token = new_token()
+    assert len(token) >= 40 and token != new_token()
+    assert tokens_match(token, token)
+    assert not tokens_match(token[:-1] + "x", token)
+    assert not tokens_match("", "")
+    assert protocol.token_from_header(protocol.bearer(token)) == token
+    assert protocol.token_from_header("Basic abc") == ""
+    assert protocol.token_from_header(None) == ""
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["tail", "-f", "/dev/null"], True),
+    (["/usr/bin/tail", "-F", "/dev/null"], True),
+    (["sleep", "infinity"], True),
+    (["sh", "-c", "tail -f /dev/null"], True),
+    (["/bin/bash", "-c", "sleep infinity"], True),
+    (["tail", "-f", "/var/log/app.log"], False),
+    (["sleep", "60"], False),
+    (["sh", "-c", "tail -f /dev/null; echo done"], False),
+    ([], False),
+])
+def test_keep_alive_rule(argv, expected):
+    assert is_keep_alive_command(argv) is expected
+
+
+def test_users_resolve_from_the_workload_files(tmp_path):
+    passwd = tmp_path / "passwd"
+    group = tmp_path / "group"
+    passwd.write_text("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n")
+    group.write_text("root:x:0:\napp:x:1000:\nwheel:x:10:app\nstaff:x:50:\n")
+
+    def r(spec):
+        return resolve(spec, str(passwd), str(group))
+
+    assert r("") is None
+    app = r("app")
+    assert (app.uid, app.gid, app.groups, app.home) == (1000, 1000, (10,), "/home/app")
+    assert (r("1000").uid, r("1000").home) == (1000, "/home/app")
+    assert (r("app:staff").gid) == 50
+    assert (r("4242:4343").uid, r("4242:4343").gid) == (4242, 4343)
+    assert r("4242").gid == 4242
+    with pytest.raises(UnknownUser, match="unable to find user nobody"):
+        r("nobody")
+    with pytest.raises(UnknownUser, match="unable to find group nogroup"):
+        r("app:nogroup")
+
+
+def test_replay_buffer_keeps_the_newest_bytes_with_offsets():
+    buffer = ReplayBuffer(limit=8)
+    buffer.append(b"0123")
+    assert buffer.since(0) == (0, b"0123")
+    buffer.append(b"456789ab")
+    assert buffer.start == 4 and buffer.end == 12
+    assert buffer.since(0) == (4, b"456789ab")
+    assert buffer.since(10) == (10, b"ab")
+    assert buffer.since(12) == (12, b"")
+
+
+def test_agent_modules_stay_free_of_the_daemon():
+    """The agent imports the protocol from the core, never the server, engine or their dependencies."""
+    code = ("import sys, sockerless_agent.cli, sockerless_agent.sessions, sockerless_agent.modes; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn', 'msgspec', 'pluggy') "
+            "or m.startswith(('sockerless.server', 'sockerless.engine', 'sockerless.plugins'))]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_agent_refuses_to_start_without_a_token():
+    out = subprocess.run([sys.executable, "-m", "sockerless_agent", "--listen", "127.0.0.1:0", "--", "true"],
+                         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert out.returncode == 2
+    assert "SOCKERLESS_AGENT_TOKEN" in out.stderr

@@ -1,0 +1,1 @@
+"""Sockerless AWS simulator: the AWS APIs the ECS and Lambda backends use, really executing workloads."""

@@ -1,0 +1,1 @@
+"""ECR: repositories and auth tokens (JSON 1.1) plus a real OCI registry endpoint (``/v2/``)."""

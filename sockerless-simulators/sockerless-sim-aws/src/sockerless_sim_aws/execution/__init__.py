@@ -1,0 +1,1 @@
+"""How simulated workloads really run: a local process per container, or a container on a real Docker engine."""

@@ -1,0 +1,1 @@
+"""Lambda: container-image functions (REST-JSON) and the Runtime API their processes talk to."""

@@ -1,0 +1,1 @@
+"""AWS wire protocols shared by the simulated services: JSON 1.1 targets, REST-JSON errors."""
