@@ -138,6 +138,10 @@ class MemoryBackend:
         return TopResult(titles=TOP_TITLES, processes=rows)
 
     @hookimpl
+    def sockerless_container_hosts(self, container: ContainerRecord, entries: list[tuple[str, list[str]]]) -> None:
+        self._container(container).update_hosts(container, entries)
+
+    @hookimpl
     def sockerless_container_stats(self, container: ContainerRecord) -> ContainerStats:
         # CPU: the thread CPU clocks of the container's processes (ended ones included).
         # Memory is not reported: the processes are threads sharing the daemon's heap.

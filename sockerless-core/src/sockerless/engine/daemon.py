@@ -21,6 +21,7 @@ from ..api.models.networks import NetworkCreateRequest
 from ..api.models.volumes import VolumeCreateRequest
 from ..plugins.backend import BackendContext, Capability
 from ..plugins.manager import PluginManager, backend_manager
+from . import resolution
 from .archive import ArchiveService
 from .backendcall import Backend
 from .containers import ContainerService, labels_of
@@ -208,6 +209,9 @@ class Engine:
         record.networks[network.name] = settings
         self.store.containers.put(record)
         await self.backend.call("sockerless_network_connect", network=network, container=record, endpoint=settings)
+        if record.state.Running:
+            await resolution.announce(self, record)
+            await resolution.refresh_peers(self, record, [network.name])
         self.events.publish("network", "connect", network.id, {"container": record.id, "name": network.name, "type": network.driver})
 
     async def disconnect_network(self, network: NetworkRecord, record: ContainerRecord) -> None:
@@ -217,6 +221,9 @@ class Engine:
         await self.backend.call("sockerless_network_disconnect", network=network, container=record)
         record.networks.pop(network.name, None)
         self.store.containers.put(record)
+        if record.state.Running:
+            await resolution.announce(self, record)
+            await resolution.refresh_peers(self, record, [network.name])
         self.events.publish("network", "disconnect", network.id, {"container": record.id, "name": network.name, "type": network.driver})
 
     # -- volumes ---------------------------------------------------------------------------------

@@ -16,11 +16,11 @@ from .events import EventBus
 from .ids import new_id
 from .records import ContainerRecord, VolumeRecord
 from .store import Store
-from .timeutil import now_ns, parse_rfc3339, parse_timestamp, rfc3339_nano
+from .timeutil import now_ns, rfc3339_nano
 
 VALID_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 LIST_FILTERS = ("dangling", "driver", "label", "name")
-PRUNE_FILTERS = ("all", "label", "label!", "until")
+PRUNE_FILTERS = ("all", "label", "label!")
 
 
 class VolumeService:
@@ -93,17 +93,14 @@ class VolumeService:
             shutil.rmtree(path, ignore_errors=True)
         self.events.publish("volume", "destroy", volume.name, {"driver": volume.driver})
 
-    def prunable(self, filters: Filters) -> list[VolumeRecord]:
-        """Unused volumes matching the prune filters (anonymous only unless ``all=true``)."""
-        everything = filters.bool_value("all") is True
-        until = parse_timestamp(next(iter(filters.get("until"))), name="until") if filters.get("until") else None
+    def prunable(self, filters: Filters, *, all_by_default: bool = False) -> list[VolumeRecord]:
+        """Unused volumes matching the prune filters (anonymous only unless ``all=true`` or ``all_by_default``)."""
+        everything = all_by_default or filters.bool_value("all") is True
         result = []
         for volume in self.store.volumes:
             if not everything and not volume.anonymous:
                 continue
             if self.users(volume.name) or not filters.match_labels(volume.labels):
-                continue
-            if until is not None and parse_rfc3339(volume.created) > until:
                 continue
             result.append(volume)
         return result

@@ -265,6 +265,15 @@ class BackendHooks:
         """A container joined a network (``endpoint`` carries its address and aliases)."""
 
     @hookspec(firstresult=True)
+    def sockerless_container_hosts(self, container: ContainerRecord, entries: list[tuple[str, list[str]]]) -> Any:
+        """The names ``container`` resolves: ``(address, [names])`` of its running peers and links.
+
+        Called before ``sockerless_container_start`` and whenever the entries change while it
+        runs. For a backend without a DNS service of its own (write them to ``/etc/hosts``);
+        a backend with real service discovery may ignore it.
+        """
+
+    @hookspec(firstresult=True)
     def sockerless_network_disconnect(self, network: NetworkRecord, container: ContainerRecord) -> Any:
         """A container left a network."""
 
