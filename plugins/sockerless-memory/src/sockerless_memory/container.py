@@ -222,10 +222,9 @@ class MemoryContainer:
         if signum == SIGKILL:
             kernel.signal_all(SIGKILL)
             return
-        try:
-            kernel.kill(1, signum)
-        except ProcessLookupError:
-            pass
+        init = kernel.init
+        if init is not None:
+            init.deliver(signum)  # from outside the namespace
 
     def _mounts(self, record: ContainerRecord) -> list[Mount]:
         tmpfs_root = self.directory / "tmpfs"

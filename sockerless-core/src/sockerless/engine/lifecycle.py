@@ -416,7 +416,8 @@ class Lifecycle:
         elif condition == "removed":
             rt.removed_waiters.append(future)
         else:
-            raise InvalidParameter(f"invalid condition: {condition!r}")
+            # Docker treats any other value as the default (not-running)
+            return self.wait_future(record, "not-running")
         return future
 
     # -- remove ------------------------------------------------------------------------------

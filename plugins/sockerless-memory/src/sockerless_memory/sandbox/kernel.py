@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .files import DEVICES, HostFile, OpenFile
 from .fs import FileSystem, normpath
 from .process import Credentials, FdTable, Process, ProcessSpec
-from .signals import SIGKILL
+from .signals import SIGKILL, SIGSTOP
 
 log = logging.getLogger(__name__)
 
@@ -171,18 +171,23 @@ class Kernel:
 
     # -- signals -----------------------------------------------------------------------
     def kill(self, pid: int, signum: int) -> None:
-        """``kill(pid, sig)``; ``ProcessLookupError`` when there is no such process."""
+        """``kill(pid, sig)`` from inside the container; ``ProcessLookupError`` when there is no such process.
+
+        As in a PID namespace, pid 1 cannot be killed or stopped from inside (SIGKILL and
+        SIGSTOP are dropped); ``docker kill`` comes from outside and uses :meth:`Process.deliver`.
+        """
         proc = self._processes.get(pid)
         if proc is None or proc.exited():
             raise ProcessLookupError(errno.ESRCH, "No such process")
-        if signum:
+        if signum and not (pid == 1 and signum in (SIGKILL, SIGSTOP)):
             proc.deliver(signum)
 
     def kill_group(self, pgid: int, signum: int) -> int:
         """Signal every live process of a process group; returns how many got it."""
         targets = [p for p in self.processes() if p.pgid == pgid and not p.exited()]
         for proc in targets:
-            proc.deliver(signum)
+            if not (proc.pid == 1 and signum in (SIGKILL, SIGSTOP)):  # pid 1 is immune from inside
+                proc.deliver(signum)
         return len(targets)
 
     def signal_all(self, signum: int) -> None:
