@@ -109,3 +109,19 @@ def test_volume_rules(client, docker, daemon, name):
     status, deleted = prune("v1.41", {"label": ["nothing-has-this"]})
     assert status == 200 and volume not in deleted
     assert volume in prune("v1.45", {"all": ["true"]})[1]
+
+
+def test_volumes_from_and_mount_syntax(docker, name, tmp_path):
+    docker("run", "--name", name, "-v", "/shared", "alpine", "sh", "-c", "echo from-source > /shared/x", check=True)
+    try:
+        out = docker("run", "--rm", "--volumes-from", f"{name}:ro", "alpine", "sh", "-c",
+                     "cat /shared/x; touch /shared/y 2>&1 || true")
+        assert out.stdout.startswith(b"from-source\n") and b"Read-only file system" in out.stdout
+        (tmp_path / "in").write_text("bound\n")
+        out = docker("run", "--rm", "--mount", f"type=bind,source={tmp_path},target=/host,readonly",
+                     "--mount", "type=tmpfs,target=/scratch", "alpine", "sh", "-c",
+                     "cat /host/in; echo t > /scratch/t && cat /scratch/t; touch /host/new 2>&1 || true", check=True)
+        assert out.stdout.startswith(b"bound\nt\n") and b"Read-only file system" in out.stdout
+        assert not (tmp_path / "new").exists()
+    finally:
+        docker("rm", "-f", "-v", name)
