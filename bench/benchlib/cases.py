@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from .engines import Engine
 from .proc import BenchError, run
+from .pull import case_pull
 from .stats import summarize
 
 T = TypeVar("T")
@@ -244,4 +245,5 @@ CASES: list[Case] = [
     Case("lifecycle_threads", "create+start+wait+rm, {threads} threads (docker-py)", "throughput", case_lifecycle_threads),
     Case("shell_loop", "sh while-loop, 20k iterations (CLI)", "time", case_shell_loop),
     Case("pipeline_100k", "seq|sed|grep|sort|uniq|wc, 100k lines (CLI)", "time", case_pipeline),
+    Case("pull", "docker pull, 3 x 8 MiB layers from a local registry (CLI)", "time", case_pull),
 ]

@@ -58,10 +58,10 @@ def test_logs_details_since_until_tail_and_streams(client, name):
         assert details.content[8:].startswith(b"STAGE=ci,team=api one")
         cut = stamps[1]
         after = client.api._get(client.api._url("/containers/{0}/logs", container.id),
-                                params={"stdout": 1, "since": _unix(cut)}).content
+                                params={"stdout": 1, "since": f"{_unix(cut) - 0.001:.6f}"}).content
         assert after.endswith(b"two\n") and b"one" not in after
         before = client.api._get(client.api._url("/containers/{0}/logs", container.id),
-                                 params={"stdout": 1, "until": _unix(cut) - 0.5}).content
+                                 params={"stdout": 1, "until": f"{_unix(cut) - 0.5:.6f}"}).content
         assert before.endswith(b"one\n") and b"two" not in before
     finally:
         container.remove(force=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import paths
 from ..agent.hub import HubSettings
+from ..engine.registry import RegistrySettings
 from ..plugins.manager import PluginManager
 from ..server.listeners import ListenerError, TLSSettings
 from ..server.listeners import parse as parse_listener
@@ -52,6 +53,15 @@ def configure(parser: argparse.ArgumentParser, manager: PluginManager) -> None:
     parser.add_argument("--agent-tlscert", default=env.get("SOCKERLESS_AGENT_TLSCERT", ""),
                         help="serve the agent endpoint as wss:// with this certificate")
     parser.add_argument("--agent-tlskey", default=env.get("SOCKERLESS_AGENT_TLSKEY", ""), help="key of --agent-tlscert")
+    parser.add_argument("--registry-mirror", action="append", default=[], dest="registry_mirrors", metavar="URL",
+                        help="a Docker Hub mirror tried first for pulls (repeatable; config: serve.registry-mirrors)")
+    parser.add_argument("--insecure-registry", action="append", default=[], dest="insecure_registries", metavar="HOST",
+                        help="a registry (host[:port] or CIDR) reachable over plain HTTP or unverified TLS "
+                             "(repeatable; loopback registries always are; config: serve.insecure-registries)")
+    parser.add_argument("--registry-auth-file", default=None, metavar="PATH",
+                        help="Docker CLI config.json whose auths are used when a client sends no credentials "
+                             "(default: $DOCKER_CONFIG/config.json or ~/.docker/config.json when it exists; "
+                             "config: serve.registry-auth-file)")
     parser.add_argument("--config", default=None,
                         help=f"TOML configuration file (default: {paths.config_file()} when it exists; env SOCKERLESS_CONFIG)")
 
@@ -90,9 +100,16 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         raise SystemExit(f"sockerless: {exc}") from None
     tls = TLSSettings(enabled=args.tls or args.tlsverify, verify=args.tlsverify,
                       ca=args.tlscacert, cert=args.tlscert, key=args.tlskey)
+    try:
+        registry = RegistrySettings(
+            mirrors=args.registry_mirrors or list(serve_cfg.get("registry-mirrors", [])),
+            insecure=args.insecure_registries or list(serve_cfg.get("insecure-registries", [])),
+            config_file=args.registry_auth_file or serve_cfg.get("registry-auth-file") or _default_auth_file())
+    except ValueError as exc:
+        raise SystemExit(f"sockerless: {exc}") from None
     return ServeOptions(backend=backend, data_root=data_root, listeners=listeners, tls=tls,
                         insecure_tcp=args.insecure_tcp, backend_options=backend_options,
-                        agents=_agent_settings(args, serve_cfg))
+                        agents=_agent_settings(args, serve_cfg), registry=registry)
 
 
 def _agent_settings(args: argparse.Namespace, serve_cfg: dict[str, Any]) -> HubSettings:
@@ -107,6 +124,12 @@ def _agent_settings(args: argparse.Namespace, serve_cfg: dict[str, Any]) -> HubS
             raise SystemExit(f"sockerless: cannot load the agent endpoint certificate: {exc}") from None
     url = args.agent_endpoint_url or str(serve_cfg.get("agent_endpoint_url", ""))
     return HubSettings(listen=listen, public_url=url, tls=tls)
+
+
+def _default_auth_file() -> str:
+    directory = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    path = os.path.join(directory, "config.json")
+    return path if os.path.exists(path) else ""
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,12 +28,14 @@ from .containers import ContainerService, labels_of
 from .events import Event, EventBus
 from .execs import ExecService
 from .health import HealthChecker
-from .images import BuiltinImage, ImageService
-from .layers import LayerStore
+from .images import BuiltinImage, ImageService, ImageStore
+from .images.pull import Puller
+from .images.push import Pusher
 from .lifecycle import Lifecycle
 from .networks import NetworkService
 from .pods import PodService
 from .records import ContainerRecord, NetworkRecord, VolumeRecord
+from .registry import RegistryClient, RegistrySettings
 from .store import Store
 from .volumes import VolumeService
 
@@ -44,13 +46,16 @@ class Engine:
     """One daemon's worth of containers, images, networks and volumes."""
 
     def __init__(self, data_root: Path, plugins: PluginManager, backend_name: str,
-                 backend_options: dict[str, str] | None = None, agent_settings: HubSettings | None = None) -> None:
+                 backend_options: dict[str, str] | None = None, agent_settings: HubSettings | None = None,
+                 registry: RegistrySettings | None = None) -> None:
         self.data_root = data_root
         self.plugins = plugins
         self.shutting_down = False
         self.store = Store(data_root)
         self.events = EventBus(observer=self._observe)
-        self.layers = LayerStore(data_root / "image" / "layers")
+        self.image_store = ImageStore(self.store, data_root / "image")
+        self.layers = self.image_store.layer_dirs
+        self.registry = RegistryClient(registry or RegistrySettings())
         specs = plugins.backends()
         if backend_name not in specs:
             known = ", ".join(sorted(specs)) or "none installed"
@@ -66,7 +71,10 @@ class Engine:
         self.backend = Backend(backend_name, instance, backend_manager(instance, backend_name))
         self.networks = NetworkService(self.store, self.events, self.store.containers.values)
         self.volumes = VolumeService(self.store, self.events, data_root / "volumes", self.store.containers.values)
-        self.images = ImageService(self.store, self.layers, self.events, self._builtin_image, self._image_users)
+        self.images = ImageService(self.image_store, self.events, self._builtin_image, self._image_users,
+                                   container_layers=self._container_layers)
+        self.images.puller = Puller(self.images, self.registry, self.events)
+        self.pusher = Pusher(self.image_store, self.registry, self.events)
         self.containers = ContainerService(self.store, self.networks, self.backend.info, str(data_root))
         self.lifecycle = Lifecycle(self)
         self.execs = ExecService(self)
@@ -81,6 +89,7 @@ class Engine:
     async def start(self) -> None:
         """Recover the persisted state (startup is recovery)."""
         self.networks.ensure_predefined()
+        self.image_store.recover()
         await self.lifecycle.recover()
 
     async def close(self) -> None:
@@ -90,6 +99,7 @@ class Engine:
         if self.backend.implements("sockerless_backend_close"):
             await self.backend.call("sockerless_backend_close")
         await self.agents.close()
+        await self.registry.close()
         self.store.close()
 
     # -- images --------------------------------------------------------------------------------
@@ -104,6 +114,9 @@ class Engine:
         if not isinstance(config, ImageConfig):
             raise TypeError("sockerless_builtin_image must return an ImageConfig")
         return BuiltinImage(build=build, config=config, description=description)
+
+    def _container_layers(self) -> list[str]:
+        return [layer for c in self.store.containers for layer in c.image_layers]
 
     def _image_users(self, image_id: str) -> list[tuple[str, bool]]:
         return [(c.id, c.state.Running) for c in self.store.containers if c.image_id == image_id]

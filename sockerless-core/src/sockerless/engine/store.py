@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from ..api.models.images import ImageRecord
+from ..api.models.images import ImageRecord, LayerRecord
 from .records import ContainerRecord, NetworkRecord, PodRecord, VolumeRecord
 
 T = TypeVar("T")
@@ -106,6 +106,7 @@ class Store:
         self.volumes: Table[VolumeRecord] = Table(self.db, "volume", VolumeRecord, lambda r: r.name)
         self.images: Table[ImageRecord] = Table(self.db, "image", ImageRecord, lambda r: r.Id)
         self.pods: Table[PodRecord] = Table(self.db, "pod", PodRecord, lambda r: r.id)
+        self.layers: Table[LayerRecord] = Table(self.db, "layer", LayerRecord, lambda r: r.DiffID)
 
     def get_meta(self, key: str) -> str | None:
         """A daemon-wide setting persisted in the store."""

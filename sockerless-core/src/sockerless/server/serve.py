@@ -16,6 +16,7 @@ from uvicorn.server import ServerState
 
 from ..agent.hub import HubSettings
 from ..engine.daemon import Engine
+from ..engine.registry import RegistrySettings
 from ..plugins.manager import PluginManager
 from .app import DockerAPI
 from .hijack import HijackingProtocol
@@ -37,6 +38,7 @@ class ServeOptions:
     keep_alive: int = 60
     agents: HubSettings = field(default_factory=HubSettings)
     """The reverse-mode agent endpoint (a listener of its own, separate from the Docker API's)."""
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
 
 class Daemon:
@@ -59,7 +61,8 @@ class Daemon:
             if warning:
                 log.warning(warning)
         ssl_context = opts.tls.context()
-        self.engine = Engine(opts.data_root, self.plugins, opts.backend, opts.backend_options, opts.agents)
+        self.engine = Engine(opts.data_root, self.plugins, opts.backend, opts.backend_options, opts.agents,
+                             opts.registry)
         await self.engine.start()
         sockets = [bind(listener) for listener in opts.listeners]
         self._sockets = sockets

@@ -38,3 +38,21 @@ class ImageRecord(msgspec.Struct, kw_only=True):
     Source: str = ""
     """Where the image came from (``builtin``, a registry, a load or a build)."""
     LastTagTime: str = ""
+
+
+class LayerBlob(msgspec.Struct, kw_only=True):
+    """One stored serialisation of a layer: the tar itself or a compressed form of it."""
+
+    Digest: str
+    MediaType: str
+    Size: int
+
+
+class LayerRecord(msgspec.Struct, kw_only=True):
+    """A layer in the store (persisted), keyed by its diff id (sha256 of the uncompressed tar)."""
+
+    DiffID: str
+    Size: int = 0
+    """Bytes of file content once unpacked (what ``docker images`` adds up)."""
+    Blobs: list[LayerBlob] = msgspec.field(default_factory=list)
+    """The blobs holding this layer; a blob whose digest is the diff id is the plain tar."""

@@ -12,10 +12,14 @@ from ...api import wire
 from ...api.errors import DockerError, InvalidParameter, NotImplementedByBackend
 from ...api.filters import Filters
 from ...engine.daemon import Engine
-from ...engine.images import image_inspect, image_summary
+from ...engine.images import image_history, image_inspect, image_summary
+from ...engine.reference import parse as parse_reference
+from ...engine.registry import credentials_from_header
 from ..params import qbool, qstr
 from ..responses import JSONResponse
 from ..routing import DockerRoute, api_version
+from .image_archives import import_image
+from .image_archives import routes as archive_routes
 
 PRUNE_FILTERS = ("dangling", "label", "label!", "until")
 log = logging.getLogger(__name__)
@@ -25,29 +29,34 @@ def _error_line(message: str) -> bytes:
     return wire.encode({"errorDetail": {"message": message}, "error": message}) + b"\r\n"
 
 
+def _progress_response(progress: AsyncIterator[dict], what: str) -> StreamingResponse:
+    """Stream progress lines; a failure after the first line is reported in the stream, as Docker does."""
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for line in progress:
+                yield wire.encode(line) + b"\r\n"
+        except DockerError as exc:
+            yield _error_line(exc.message)
+        except Exception as exc:
+            log.exception("%s failed", what)
+            yield _error_line(f"{what} failed: {type(exc).__name__}: {exc}")
+
+    return StreamingResponse(body(), media_type="application/json")
+
+
 def routes(engine: Engine) -> list[DockerRoute]:
     """The image routes."""
     images = engine.images
 
     async def create(request: Request) -> Response:
         if qstr(request, "fromSrc"):
-            raise NotImplementedByBackend("sockerless", "image import (docker import)", "arrives in a later release")
+            return await import_image(engine, request)
         name = qstr(request, "fromImage")
         if not name:
             raise InvalidParameter("fromImage or fromSrc is required")
-        progress = await images.pull(name, qstr(request, "tag"), qstr(request, "platform"))
-
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for line in progress:
-                    yield wire.encode(line) + b"\r\n"
-            except DockerError as exc:
-                yield _error_line(exc.message)
-            except Exception as exc:  # the stream has started: report in it, as Docker does
-                log.exception("pull of %s failed", name)
-                yield _error_line(f"pull failed: {type(exc).__name__}: {exc}")
-
-        return StreamingResponse(body(), media_type="application/json")
+        credentials = credentials_from_header(request.headers.get("X-Registry-Auth"))
+        progress = await images.pull(name, qstr(request, "tag"), qstr(request, "platform"), credentials)
+        return _progress_response(progress, f"pull of {name}")
 
     async def list_images(request: Request) -> Response:
         filters = Filters.parse(qstr(request, "filters") or None, images.LIST_FILTERS)
@@ -66,10 +75,19 @@ def routes(engine: Engine) -> list[DockerRoute]:
 
     async def history(request: Request) -> Response:
         image = images.find(request.path_params["name"])
-        return JSONResponse([{
-            "Id": image.Id, "Created": 0, "CreatedBy": image.Comment, "Tags": image.RepoTags, "Size": image.Size,
-            "Comment": image.Comment,
-        }])
+        document = engine.image_store.config_document(image)
+        sizes = {layer: record.Size for layer in image.Layers if (record := engine.store.layers.get(layer))}
+        return JSONResponse(image_history(image, document, sizes))
+
+    async def distribution(request: Request) -> Response:
+        credentials = credentials_from_header(request.headers.get("X-Registry-Auth"))
+        ref = parse_reference(request.path_params["name"])
+        return JSONResponse(await images.puller.distribution(ref, credentials))
+
+    async def push(request: Request) -> Response:
+        credentials = credentials_from_header(request.headers.get("X-Registry-Auth"))
+        progress = await engine.pusher.push(request.path_params["name"], qstr(request, "tag"), credentials)
+        return _progress_response(progress, f"push of {request.path_params['name']}")
 
     async def tag(request: Request) -> Response:
         repo = qstr(request, "repo")
@@ -91,12 +109,13 @@ def routes(engine: Engine) -> list[DockerRoute]:
 
         return endpoint
 
+    save, load = archive_routes(engine)
     return [
         DockerRoute("/images/create", create, methods=["POST"]),
         DockerRoute("/images/json", list_images, methods=["GET"]),
         DockerRoute("/images/prune", prune, methods=["POST"]),
-        DockerRoute("/images/load", refused("image load (docker load)"), methods=["POST"]),
-        DockerRoute("/images/get", refused("image save (docker save)"), methods=["GET"]),
+        DockerRoute("/images/load", load, methods=["POST"]),
+        DockerRoute("/images/get", save, methods=["GET"]),
         DockerRoute("/images/search", refused("registry search"), methods=["GET"]),
         DockerRoute("/build", refused("image build (docker build)"), methods=["POST"]),
         DockerRoute("/build/prune", refused("build cache prune"), methods=["POST"]),
@@ -104,8 +123,8 @@ def routes(engine: Engine) -> list[DockerRoute]:
         DockerRoute("/images/{name:path}/json", inspect, methods=["GET"]),
         DockerRoute("/images/{name:path}/history", history, methods=["GET"]),
         DockerRoute("/images/{name:path}/tag", tag, methods=["POST"]),
-        DockerRoute("/images/{name:path}/push", refused("image push (docker push)"), methods=["POST"]),
-        DockerRoute("/images/{name:path}/get", refused("image save (docker save)"), methods=["GET"]),
+        DockerRoute("/images/{name:path}/push", push, methods=["POST"]),
+        DockerRoute("/images/{name:path}/get", save, methods=["GET"]),
         DockerRoute("/images/{name:path}", remove, methods=["DELETE"]),
-        DockerRoute("/distribution/{name:path}/json", refused("distribution inspect"), methods=["GET"]),
+        DockerRoute("/distribution/{name:path}/json", distribution, methods=["GET"]),
     ]

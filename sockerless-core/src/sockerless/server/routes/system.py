@@ -15,11 +15,13 @@ from starlette.responses import Response, StreamingResponse
 
 from ... import __version__
 from ...api import versions, wire
-from ...api.errors import NotImplementedByBackend
+from ...api.errors import ServerError, Unauthorized
 from ...api.filters import Filters
 from ...engine import render
 from ...engine.daemon import Engine
 from ...engine.events import Event
+from ...engine.registry import RegistryError
+from ...engine.registry.auth import decode_auth_config, registry_domain
 from ...engine.timeutil import now_ns, parse_timestamp, rfc3339_nano
 from ..params import qstr
 from ..responses import JSONResponse
@@ -125,8 +127,17 @@ def routes(engine: Engine) -> list:
         })
 
     async def auth(request: Request) -> Response:
-        raise NotImplementedByBackend("sockerless", "registry login (POST /auth)",
-                                      "this build has no registry client to check credentials against")
+        body = wire.loads(await request.body())
+        credentials = decode_auth_config(body)
+        server = str(body.get("serveraddress") or "") if isinstance(body, dict) else ""
+        domain = registry_domain(server)
+        try:
+            await engine.registry.login(domain, credentials)
+        except RegistryError as exc:
+            if exc.status in (401, 403):
+                raise Unauthorized(f"login attempt to {server or domain} failed with status: 401 Unauthorized") from None
+            raise ServerError(f"login to {domain} failed: {exc.message}") from None
+        return JSONResponse({"Status": "Login Succeeded", "IdentityToken": ""})
 
     return [
         DockerRoute("/_ping", ping, methods=["GET", "HEAD"]),
@@ -204,8 +215,7 @@ def _info(engine: Engine, daemon_id: str) -> dict[str, Any]:
         "OSType": facts["os_type"],
         "Architecture": facts["arch"],
         "IndexServerAddress": "https://index.docker.io/v1/",
-        "RegistryConfig": {"AllowNondistributableArtifactsCIDRs": None, "AllowNondistributableArtifactsHostnames": None,
-                           "InsecureRegistryCIDRs": [], "IndexConfigs": {}, "Mirrors": []},
+        "RegistryConfig": engine.registry.settings.info(),
         "NCPU": facts["ncpu"],
         "MemTotal": facts["mem_total"],
         "GenericResources": None,
