@@ -51,6 +51,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
             reclaimed += service.size(volume)
             await engine.remove_volume(volume)
             deleted.append(volume.name)
+        engine.events.publish("volume", "prune", "", {"reclaimed": str(reclaimed)})
         return JSONResponse({"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed})
 
     return [
