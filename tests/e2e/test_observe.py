@@ -130,3 +130,18 @@ def test_events_of_a_container_life(client, docker, name):
     mine = [e["Action"] for e in network if e["Actor"]["Attributes"].get("container") == container.id]
     assert mine == ["connect", "disconnect", "connect", "disconnect"]
     json.dumps(events)
+
+
+def test_top_listings(client, name):
+    container = client.containers.run("alpine", ["sleep", "60"], name=name, detach=True)
+    try:
+        default = container.top()
+        assert default["Titles"] == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+        assert default["Processes"][0][1] == "1" and default["Processes"][0][-1] == "sleep 60"
+        custom = container.top(ps_args="-eopid,user")
+        assert custom == {"Titles": ["PID", "USER"], "Processes": [["1", "root"]]}
+        assert container.top(ps_args="aux")["Titles"][:3] == ["USER", "PID", "%CPU"]
+        with pytest.raises(docker_py.errors.APIError, match="PID field"):
+            container.top(ps_args="-o user")
+    finally:
+        container.remove(force=True)
