@@ -21,6 +21,7 @@ from .timeutil import now_ns, rfc3339_nano
 VALID_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 LIST_FILTERS = ("dangling", "driver", "label", "name")
 PRUNE_FILTERS = ("all", "label", "label!")
+ANONYMOUS_LABEL = "com.docker.volume.anonymous"
 
 
 class VolumeService:
@@ -48,6 +49,7 @@ class VolumeService:
     def prepare(self, request: VolumeCreateRequest, *, anonymous: bool = False) -> tuple[VolumeRecord, bool]:
         """Validate a create request; returns (record, True) or (existing, False)."""
         name = request.Name or new_id()
+        anonymous = anonymous or not request.Name  # a volume created without a name is anonymous (Docker 23+)
         if not VALID_NAME.match(name):
             if len(name) < 2:
                 raise InvalidParameter(f"create {name}: volume name is too short, names should be at least two alphanumeric characters")
@@ -66,8 +68,11 @@ class VolumeService:
         if options:
             raise InvalidParameter(f"create {name}: driver options {sorted(options)} of the local driver are not supported by sockerless yet")
         mountpoint = self.root / name / "_data"
+        labels = dict(request.Labels or {})
+        if anonymous:
+            labels.setdefault(ANONYMOUS_LABEL, "")
         record = VolumeRecord(name=name, created=rfc3339_nano(now_ns()), driver=driver,
-                              mountpoint=str(mountpoint), labels=dict(request.Labels or {}),
+                              mountpoint=str(mountpoint), labels=labels,
                               options=options, anonymous=anonymous)
         return record, True
 
