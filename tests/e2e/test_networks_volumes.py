@@ -78,10 +78,15 @@ def test_static_ip_needs_a_user_subnet_and_links_resolve(client, docker, name):
         assert refused.returncode != 0 and b"user configured subnets" in refused.stderr
     finally:
         net.remove()
-    target = client.containers.run("alpine", ["sleep", "300"], name=f"{name}-t", detach=True)
+    target = client.containers.run("alpine", ["sleep", "300"], name=f"{name}-t", detach=True,
+                                   environment={"FOO": "1"}, ports={"80/tcp": None})
     try:
         out = docker("run", "--rm", "--link", f"{name}-t:svc", "alpine", "grep", "svc", "/etc/hosts", check=True)
         assert f"{name}-t".encode() in out.stdout
+        env = docker("run", "--rm", "--name", f"{name}-p", "--link", f"{name}-t:my-svc", "alpine", "env",
+                     check=True).stdout.decode().splitlines()
+        assert f"MY_SVC_NAME=/{name}-p/my-svc" in env and "MY_SVC_ENV_FOO=1" in env
+        assert any(line.startswith("MY_SVC_PORT_80_TCP_ADDR=") for line in env)
     finally:
         target.remove(force=True)
 

@@ -118,7 +118,7 @@ class MemoryContainer:
         except LookupError as exc:
             fs.close()
             raise StartError(str(exc), 126) from None
-        env = _environment(config.Env or [], config.Hostname, kernel.home_of(creds.uid), tty=config.Tty)
+        env = _environment([*(config.Env or []), *record.runtime_env], config.Hostname, kernel.home_of(creds.uid), tty=config.Tty)
         cwd = config.WorkingDir or "/"
         try:
             fs.makedirs(cwd)

@@ -122,6 +122,7 @@ class Lifecycle:
         size = record.host_config.ConsoleSize
         console = (size[0], size[1]) if size and size[0] and size[1] else None
         await resolution.announce(engine, record)
+        record.runtime_env = resolution.link_env(engine, record) if record.host_config.Links else []
         io = rt.streams.new_run(tty=record.config.Tty, open_stdin=record.config.OpenStdin, console_size=console)
         try:
             process = await engine.backend.call_required("sockerless_container_start", "container start",

@@ -43,6 +43,9 @@ class ContainerRecord(msgspec.Struct, kw_only=True):
     backend_state: dict[str, Any] = msgspec.field(default_factory=dict)
     pod: str = ""
     log_path: str = ""
+    runtime_env: list[str] = msgspec.field(default_factory=list)
+    """``KEY=VALUE`` entries the core adds to the main process's environment for the current run
+    (legacy ``--link`` variables); a backend appends them to ``config.Env``. Not shown by inspect."""
     driver: str = ""
     hostname_path: str = ""
     hosts_path: str = ""

@@ -86,3 +86,32 @@ async def refresh_peers(engine: Engine, record: ContainerRecord, networks: list[
             peers[other.id] = other
     for peer in peers.values():
         await announce(engine, peer)
+
+
+def link_env(engine: Engine, record: ContainerRecord) -> list[str]:
+    """Docker's legacy link variables (``ALIAS_NAME``, ``ALIAS_ENV_*``, ``ALIAS_PORT_*``) of ``HostConfig.Links``."""
+    env: list[str] = []
+    for target, alias in _links(record):
+        try:
+            peer = engine.containers.find(target)
+        except DockerError:
+            continue
+        prefix = alias.upper().replace("-", "_")
+        env.append(f"{prefix}_NAME=/{record.name}/{alias}")
+        for entry in peer.config.Env or []:
+            key, sep, value = entry.partition("=")
+            if sep and key not in ("HOME", "PATH"):
+                env.append(f"{prefix}_ENV_{key}={value}")
+        address = next((e.IPAddress for e in peer.networks.values() if e.IPAddress), "")
+        exposed = peer.config.ExposedPorts if isinstance(peer.config.ExposedPorts, dict) else {}
+        ports = sorted(exposed, key=lambda p: (int(p.split("/")[0]) if p.split("/")[0].isdigit() else 0, p))
+        if address and ports:
+            number, _, proto = ports[0].partition("/")
+            env.append(f"{prefix}_PORT={proto or 'tcp'}://{address}:{number}")
+            for port in ports:
+                number, _, proto = port.partition("/")
+                proto = proto or "tcp"
+                key = f"{prefix}_PORT_{number}_{proto.upper()}"
+                env += [f"{key}={proto}://{address}:{number}", f"{key}_ADDR={address}", f"{key}_PORT={number}",
+                        f"{key}_PROTO={proto}"]
+    return env

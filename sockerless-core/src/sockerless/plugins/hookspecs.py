@@ -137,6 +137,8 @@ class BackendHooks:
     def sockerless_container_start(self, container: ContainerRecord, io: ProcessIO) -> RunningProcess:
         """Start the main process with ``io`` as its standard streams. Required.
 
+        Its environment is ``container.config.Env`` followed by ``container.runtime_env``.
+
         Return once it runs. Raise :class:`~sockerless.plugins.backend.StartError` when
         the program cannot be started (not found: 127, not executable: 126).
         """
