@@ -1,19 +1,20 @@
 """Persistence of the moto-served services (EC2, IAM, STS, Cloud Map, EFS): pickled backends.
 
 moto keeps each service's state in per-account, per-region backend objects. With persistence
-on, the simulator pickles the instantiated ones to ``DATA_DIR/moto.pickle`` (at most every
-``interval`` seconds after a request that may have changed them) and puts them back at start.
-The file is tied to the pinned moto version; another version starts empty (and says so).
+on, the simulator pickles the instantiated ones to ``DATA_DIR/moto.pickle`` (a few seconds at
+most after a request that may have changed them) and puts them back at start. The file is
+tied to the pinned moto version; another version starts empty (and says so in the log).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import threading
 from pathlib import Path
 from typing import Any
+
+from .state import Changes, Saver, write_atomically
 
 log = logging.getLogger(__name__)
 SERVICES = ("ec2", "iam", "sts", "servicediscovery", "efs")
@@ -32,20 +33,18 @@ def _version() -> str:
 
 
 class MotoState:
-    """Saves and restores moto's backends of :data:`SERVICES`."""
+    """Saves and restores moto's backends of :data:`SERVICES` (``path`` None: persistence off)."""
 
     def __init__(self, path: Path | None, interval: float = 2.0) -> None:
         self.path = path
-        self.interval = interval
-        self._dirty = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.changes = Changes()
+        self._saver = Saver("moto", self.save, self.changes, interval)
         self._lock = threading.Lock()
 
     def touch(self) -> None:
-        """A request that may change moto's state was served."""
+        """A request that may have changed moto's state was served."""
         if self.path is not None:
-            self._dirty.set()
+            self.changes.touch()
 
     def load(self) -> None:
         """Put saved backends back (before the first request)."""
@@ -67,36 +66,16 @@ class MotoState:
         if self.path is None:
             return
         with self._lock:
-            services: dict[str, dict[str, dict[str, Any]]] = {}
-            for service in SERVICES:
-                backends = _backend_dict(service)
-                services[service] = {account: dict(regions.items()) for account, regions in backends.items()}
-            tmp = self.path.with_suffix(".tmp")
-            with tmp.open("wb") as f:
-                pickle.dump({"version": _version(), "services": services}, f)
-            os.replace(tmp, self.path)
+            services = {service: {account: dict(regions.items()) for account, regions in _backend_dict(service).items()}
+                        for service in SERVICES}
+            write_atomically(self.path, pickle.dumps({"version": _version(), "services": services}))
 
     def start(self) -> None:
         """Save in the background after changes."""
-        if self.path is None:
-            return
-        self._thread = threading.Thread(target=self._run, name="sim-moto-state", daemon=True)
-        self._thread.start()
+        if self.path is not None:
+            self._saver.start()
 
     def stop(self) -> None:
-        """Stop the saver; a final save if anything changed."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-        if self._dirty.is_set():
-            self.save()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if self._dirty.wait(0.5):
-                self._dirty.clear()
-                try:
-                    self.save()
-                except Exception:
-                    log.exception("could not save moto state to %s", self.path)
-                self._stop.wait(self.interval)
+        """Stop the saver, saving once more if anything changed."""
+        if self.path is not None:
+            self._saver.stop()
