@@ -86,7 +86,7 @@ class ContainerService:
         host = request.HostConfig
         _check_host_config(host)
         _fill_host_defaults(host)
-        mounts = parse_mounts(config, host)
+        mounts = parse_mounts(config, host, lambda ref: self.find(ref).mounts)
         record = ContainerRecord(
             id=container_id,
             name=name,
