@@ -138,14 +138,14 @@ def routes(engine: Engine) -> list:
         if not _REGISTRY_HOST.fullmatch(domain):
             raise InvalidParameter(f"invalid registry address {server!r}: expected a host name with an optional port")
         try:
-            await engine.registry.login(domain, credentials)
+            identity_token = await engine.registry.login(domain, credentials)
         except RegistryError as exc:
             if exc.status in (401, 403):
                 raise Unauthorized(f"login attempt to {server or domain} failed with status: 401 Unauthorized") from None
             if exc.status >= 500:  # unreachable or failing: the registry is unavailable, not the daemon
                 raise Unavailable(f"registry {domain} unavailable for login: {exc.message}") from None
             raise InvalidParameter(f"login to {domain} failed: {exc.message}") from None
-        return JSONResponse({"Status": "Login Succeeded", "IdentityToken": ""})
+        return JSONResponse({"Status": "Login Succeeded", "IdentityToken": identity_token})
 
     return [
         DockerRoute("/_ping", ping, methods=["GET", "HEAD"]),
