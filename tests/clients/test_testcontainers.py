@@ -90,7 +90,7 @@ def test_containers_on_a_user_network():
 def test_published_ports_are_refused_clearly(client):
     """The memory sandbox has no network stack: no port reaches the host, and the clients say so."""
     container = DockerContainer("alpine").with_command(["sleep", "300"]).with_exposed_ports(8080)
-    with container, pytest.raises(ConnectionError, match="Port mapping .* is not available"):
+    with container, pytest.raises(ConnectionError, match=r"Port mapping .* is not available"):
         container.get_exposed_port(8080)
     created = client.api.create_container("alpine", ["true"], ports=[80],
                                           host_config=client.api.create_host_config(port_bindings={80: 18080}))
