@@ -204,6 +204,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         policy = raw.pop("RestartPolicy", None)
         if policy:
             new_policy = wire.convert(policy, RestartPolicy)
+            container_mod.check_restart_policy(new_policy)
             if record.host_config.AutoRemove and new_policy.Name not in ("", "no"):
                 raise InvalidParameter("Restart policy cannot be updated because AutoRemove is enabled for the container")
             record.host_config.RestartPolicy = new_policy
