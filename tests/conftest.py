@@ -14,11 +14,19 @@ from daemon import Daemon
 
 
 @pytest.fixture(scope="session")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Daemon:
-    """The shared memory-backend daemon of this test session."""
-    d = Daemon(tmp_path_factory.mktemp("sockerless")).start()
-    d.docker("pull", "alpine", check=True)
-    d.docker("pull", "busybox", check=True)
+def daemon(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Daemon:
+    """The shared daemon of this test session: the memory backend, or with ``SOCKERLESS_TEST_BACKEND=docker``
+    the docker backend in front of the real dockerd of ``services`` (whose alpine and busybox it uses)."""
+    import os
+
+    if os.environ.get("SOCKERLESS_TEST_BACKEND", "memory") == "docker":
+        engine = request.getfixturevalue("services")["docker_host"]
+        d = Daemon(tmp_path_factory.mktemp("sockerless"), backend="docker", extra_args=[
+            "--backend-opt", f"docker-host={engine}", "--backend-opt", "default-network=none"]).start()
+    else:
+        d = Daemon(tmp_path_factory.mktemp("sockerless")).start()
+        d.docker("pull", "alpine", check=True)
+        d.docker("pull", "busybox", check=True)
     yield d
     d.stop()
 
