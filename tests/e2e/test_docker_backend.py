@@ -671,3 +671,46 @@ def test_volume_prune_keeps_named_volumes_for_142_clients(targets: dict[str, Tar
     finally:
         _cleanup(via, prefix)
         via.docker("volume", "rm", anonymous, check=False)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_engine_over_tls_and_a_clear_503_when_it_goes(tmp_path: Path, certs: Path) -> None:
+    """A ``tcp://`` engine with ``--tlsverify`` (here: a memory-backend Sockerless, which speaks the same
+    API), reached with client certificates; once it is gone, requests get a 503 naming it."""
+    port = _free_port()
+    engine = Daemon(tmp_path / "engine", extra_args=[
+        "-H", f"tcp://127.0.0.1:{port}", "--tlsverify", "--tlscacert", str(certs / "ca.pem"),
+        "--tlscert", str(certs / "server.pem"), "--tlskey", str(certs / "server-key.pem")]).start()
+    via = None
+    try:
+        engine.docker("pull", "alpine", check=True)
+        options = {"docker-host": f"tcp://127.0.0.1:{port}", "tls-verify": "true", "tls-ca": str(certs / "ca.pem"),
+                   "tls-cert": str(certs / "client.pem"), "tls-key": str(certs / "client-key.pem")}
+        args = [a for key, value in options.items() for a in ("--backend-opt", f"{key}={value}")]
+        via = Daemon(tmp_path / "via", backend="docker", extra_args=args).start()
+        out = via.docker("run", "--rm", "alpine", "sh", "-c", "echo over tls; echo err >&2; exit 4")
+        assert (out.returncode, out.stdout, out.stderr) == (4, b"over tls\n", b"err\n")
+        assert via.docker("logs", "nothing-here").returncode == 1
+        engine.stop()
+        gone = via.docker("ps")
+        assert gone.returncode != 0
+        assert f"cannot reach the engine at tcp://127.0.0.1:{port}" in gone.stderr.decode()
+    finally:
+        engine.stop()
+        if via is not None:
+            via.stop()
+
+
+def test_an_unreachable_engine_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    missing = tmp_path / "no-engine.sock"
+    with pytest.raises(RuntimeError, match=f"cannot reach the engine at unix://{missing}"):
+        Daemon(tmp_path / "d", backend="docker", extra_args=["--backend-opt", f"docker-host=unix://{missing}"]).start()
+    with pytest.raises(RuntimeError, match="unknown option"):
+        Daemon(tmp_path / "e", backend="docker", extra_args=["--backend-opt", "dockerhost=x"]).start()
