@@ -238,3 +238,44 @@ def test_agent_killed_mid_exec_is_a_clear_error(agentd):
         if proc.poll() is None:
             proc.kill()
         agentd.docker("rm", "-f", name)
+
+
+def test_docker_cp_round_trip_keeps_modes_and_symlinks(agentd, long_running, tmp_path):
+    src = tmp_path / "tree"
+    (src / "sub").mkdir(parents=True)
+    (src / "data.bin").write_bytes(os.urandom(700_000))
+    (src / "script.sh").write_text("#!/bin/sh\necho hi\n")
+    (src / "script.sh").chmod(0o751)
+    (src / "sub" / "secret").write_text("s")
+    (src / "sub" / "secret").chmod(0o600)
+    (src / "sub").chmod(0o710)
+    (src / "link").symlink_to("script.sh")
+    (src / "dangling").symlink_to("/nowhere/at/all")
+    inside = f"/tmp/agentcp-{agentd.mode}-{os.getpid()}"
+    assert agentd.docker("exec", long_running, "mkdir", "-p", inside).returncode == 0
+    try:
+        put = agentd.docker("cp", str(src), f"{long_running}:{inside}/")
+        assert put.returncode == 0, put.stderr
+        listing = agentd.docker("exec", long_running, "sh", "-c",
+                                f"cd {inside}/tree && stat -c '%n %a %F' script.sh sub sub/secret && readlink link dangling")
+        assert listing.stdout.decode().split("\n")[:5] == [
+            "script.sh 751 regular file", "sub 710 directory", "sub/secret 600 regular file", "script.sh", "/nowhere/at/all"]
+        back = tmp_path / "back"
+        back.mkdir()
+        got = agentd.docker("cp", f"{long_running}:{inside}/tree", str(back))
+        assert got.returncode == 0, got.stderr
+        copy = back / "tree"
+        assert (copy / "data.bin").read_bytes() == (src / "data.bin").read_bytes()
+        assert oct((copy / "script.sh").stat().st_mode & 0o7777) == "0o751"
+        assert oct((copy / "sub").stat().st_mode & 0o7777) == "0o710"
+        assert os.readlink(copy / "link") == "script.sh"
+        assert os.readlink(copy / "dangling") == "/nowhere/at/all"
+        single = agentd.docker("cp", f"{long_running}:{inside}/tree/link", str(back / "followed"))
+        assert single.returncode == 0 and os.readlink(back / "followed") == "script.sh"
+        missing = agentd.docker("cp", f"{long_running}:{inside}/absent", str(back))
+        assert missing.returncode != 0
+        assert f"Could not find the file {inside}/absent in container {long_running}".encode() in missing.stderr
+        not_dir = agentd.docker("cp", str(src / "script.sh"), f"{long_running}:{inside}/tree/script.sh/x")
+        assert not_dir.returncode != 0
+    finally:
+        agentd.docker("exec", long_running, "rm", "-rf", inside)

@@ -62,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ca-file", default=_env("CA_FILE"), help="reverse mode: CA bundle to verify a wss:// daemon")
     p.add_argument("--replay-buffer", type=int, default=int(_env("REPLAY_BUFFER", str(1 << 20))),
                    help="bytes of main-process output kept per stream for late attach (default 1 MiB)")
+    p.add_argument("--archive-root", default=_env("ARCHIVE_ROOT", "/"),
+                   help="the directory docker cp sees as the container root (default /; env SOCKERLESS_AGENT_ARCHIVE_ROOT)")
     p.add_argument("--linger", type=float, default=float(_env("LINGER", "10")),
                    help="after the main process ends, stay up at most this many seconds until a daemon has "
                         "collected its output and exit status (default 10; env SOCKERLESS_AGENT_LINGER)")
@@ -117,7 +119,7 @@ async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
         return exc.exit_code
     if keep_alive:
         log.info("keep-alive mode: serving until stopped (command %s not run)", command)
-    service = AgentService(main, env, cwd)
+    service = AgentService(main, env, cwd, args.archive_root)
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()
     running = asyncio.ensure_future(main.run())

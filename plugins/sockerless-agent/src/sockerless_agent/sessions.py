@@ -13,6 +13,7 @@ from sockerless.agent import protocol
 from sockerless.agent.channel import Channel, ConnectionLost, Session
 
 from . import __version__
+from .archive import ArchiveHandlers
 from .mainproc import MainProcess
 from .spawn import Child, SpawnError, SpawnSpec, read_fd, spawn
 from .users import UnknownUser, resolve
@@ -28,11 +29,12 @@ PROBE_OUTPUT_LIMIT = 4096
 class AgentService:
     """Serves sessions for one workload: execs, attach to the main process, probes, archives."""
 
-    def __init__(self, main: MainProcess, base_env: dict[str, str], cwd: str) -> None:
+    def __init__(self, main: MainProcess, base_env: dict[str, str], cwd: str, archive_root: str = "/") -> None:
         self.main = main
         self.base_env = base_env
         self.cwd = cwd
         self.channels: set[Channel] = set()
+        archive = ArchiveHandlers(archive_root)
         self.handlers = {
             protocol.EXEC: self._exec,
             protocol.ATTACH: self._attach,
@@ -40,9 +42,9 @@ class AgentService:
             protocol.MAIN_SIGNAL: self._main_signal,
             protocol.MAIN_RESIZE: self._main_resize,
             protocol.PING: self._ping,
-            protocol.ARCHIVE_STAT: self._archive,
-            protocol.ARCHIVE_GET: self._archive,
-            protocol.ARCHIVE_PUT: self._archive,
+            protocol.ARCHIVE_STAT: archive.stat,
+            protocol.ARCHIVE_GET: archive.get,
+            protocol.ARCHIVE_PUT: archive.put,
         }
 
     def hello(self) -> str:
@@ -222,10 +224,6 @@ class AgentService:
 
     async def _ping(self, session: Session, message: dict[str, Any]) -> None:
         await session.send(protocol.PONG, data=message.get("data"))
-
-    async def _archive(self, session: Session, message: dict[str, Any]) -> None:
-        await session.send(protocol.ERROR, kind=protocol.UNSUPPORTED,
-                           message="this agent build has no archive support yet (docker cp)")
 
 
 async def _pump_to_session(session: Session, stream: int, fd: int) -> None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from ..archive import ArchiveError, PathNotFound
 from ..plugins.backend import ExitResult, StartError
 from . import protocol
-from .channel import ConnectionLost, Session
+from .channel import ConnectionLost, ReceiveWindow, SendWindow, Session
 from .hub import AgentHub
 from .link import AgentAddress, AgentUnavailable
 
@@ -144,16 +145,18 @@ class AgentBridge:
                 process.result.set_result(result)
 
     # -- the main process ------------------------------------------------------------------------
-    async def main_process(self, container: Any, io: Any, workload_exit: Awaitable[int] | None = None) -> AgentProcess:
+    async def main_process(self, container: Any, io: Any, workload_exit: Awaitable[int] | None = None, *,
+                           replay: bool = True) -> AgentProcess:
         """The container's main process as the core sees it: its output into ``io``, its exit code.
 
         The agent may be reached again after a lost connection: output resumes where it
         stopped (from the agent's replay buffer). When the connection is lost for good,
         ``workload_exit`` (the platform's record of how the workload ended) decides the
-        exit code; without one the exit is reported as lost (255).
+        exit code; without one the exit is reported as lost (255). ``replay=False`` (following a
+        workload again after a daemon restart) starts with new output only.
         """
         ended = asyncio.ensure_future(workload_exit) if workload_exit is not None else None
-        attaching = asyncio.ensure_future(self._attach_main(container, io, [0, 0]))
+        attaching = asyncio.ensure_future(self._attach_main(container, io, [0, 0] if replay else None))
         await asyncio.wait([attaching] + ([ended] if ended is not None else []), return_when=asyncio.FIRST_COMPLETED)
         if not attaching.done():  # the workload ended before its agent could be reached
             attaching.cancel()
@@ -170,7 +173,7 @@ class AgentBridge:
         process.spawn(self._follow_main(container, process, io, attached, ended))
         return process
 
-    async def _attach_main(self, container: Any, io: Any, since: list[int], timeout: float | None = None):
+    async def _attach_main(self, container: Any, io: Any, since: list[int] | None, timeout: float | None = None):
         session = await self.session(container, timeout)
         await session.send(protocol.ATTACH, stdin=io.stdin is not None, stdout=True, stderr=True, since=since)
         first = await session.next()
@@ -259,6 +262,66 @@ class AgentBridge:
             raise AgentUnavailable(f"the agent could not {what}: {answer.get('message')}")
         return answer if isinstance(answer, dict) else {}
 
+    # -- archives (docker cp) -------------------------------------------------------------------
+    async def archive_stat(self, container: Any, path: str) -> dict[str, Any]:
+        """``sockerless_archive_stat``: the path's stat as the agent's filesystem has it."""
+        session = await self._archive_session(container)
+        try:
+            await session.send(protocol.ARCHIVE_STAT, path=path)
+            return _stat_of(await _archive_answer(session, protocol.STAT, container))
+        finally:
+            session.close()
+
+    async def archive_get(self, container: Any, path: str) -> tuple[dict[str, Any], AsyncIterator[bytes]]:
+        """``sockerless_archive_get``: the stat and the tar stream, flow-controlled end to end."""
+        session = await self._archive_session(container)
+        try:
+            await session.send(protocol.ARCHIVE_GET, path=path)
+            stat = _stat_of(await _archive_answer(session, protocol.STAT, container))
+        except BaseException:
+            session.close()
+            raise
+        return stat, _tar_stream(session, container)
+
+    async def archive_put(self, container: Any, path: str, tar_stream: AsyncIterator[bytes],
+                          no_overwrite_dir_non_dir: bool, copy_uid_gid: bool) -> None:
+        """``sockerless_archive_put``: stream a tar archive to the agent, which extracts it."""
+        session = await self._archive_session(container)
+        try:
+            await session.send(protocol.ARCHIVE_PUT, path=path, no_overwrite_dir_non_dir=no_overwrite_dir_non_dir,
+                               copy_uid_gid=copy_uid_gid, user=container.config.User or "")
+            await _archive_answer(session, protocol.STARTED, container)
+            window = SendWindow()
+            outcome: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            listener = asyncio.ensure_future(_listen_put(session, window, outcome))
+            try:
+                async for chunk in tar_stream:
+                    for start in range(0, len(chunk), protocol.MAX_FRAME_DATA):
+                        part = chunk[start:start + protocol.MAX_FRAME_DATA]
+                        await asyncio.wait([asyncio.ensure_future(window.take(len(part))), outcome],
+                                           return_when=asyncio.FIRST_COMPLETED)
+                        if outcome.done():
+                            break
+                        await session.write(protocol.DATA, part)
+                    if outcome.done():
+                        break
+                if not outcome.done():
+                    await session.send(protocol.DATA_END)
+                answer = await outcome
+            finally:
+                listener.cancel()
+            _raise_archive_error(answer, container)
+        except ConnectionLost as exc:
+            raise ArchiveError(f"lost the agent of container {container.id[:12]} during the copy: {exc}") from None
+        finally:
+            session.close()
+
+    async def _archive_session(self, container: Any) -> Session:
+        try:
+            return await self.session(container, timeout=10.0)
+        except StartError as exc:
+            raise ArchiveError(exc.message) from None
+
     # -- health probes ---------------------------------------------------------------------------
     async def probe(self, container: Any, argv: list[str], timeout: float) -> tuple[int, str]:
         """Run a health-check command with the deadline enforced by the agent: (exit code, output)."""
@@ -282,6 +345,75 @@ class AgentBridge:
         """The container is gone: drop its connections and its reverse-mode token."""
         self._main_sessions.pop(container.id, None)
         await self.hub.forget(container.id)
+
+
+def _stat_of(message: dict[str, Any]) -> dict[str, Any]:
+    stat = message.get("stat")
+    if not isinstance(stat, dict):
+        raise ArchiveError("the agent sent a stat without data")
+    return stat
+
+
+def _raise_archive_error(message: dict[str, Any], container: Any) -> None:
+    """Turn an agent ERROR into the exception the core's archive service reports."""
+    if message.get("type") != protocol.ERROR:
+        return
+    text = str(message.get("message", "archive operation failed"))
+    if message.get("kind") == protocol.NOT_FOUND:
+        if "path" in message:
+            raise PathNotFound(str(message["path"]))
+        raise ArchiveError(text, ArchiveError.NOT_FOUND)
+    raise ArchiveError(text)
+
+
+async def _archive_answer(session: Session, expected: str, container: Any) -> dict[str, Any]:
+    try:
+        event = await session.next()
+    except ConnectionLost as exc:
+        raise ArchiveError(f"lost the agent of container {container.id[:12]}: {exc}") from None
+    if isinstance(event, dict):
+        _raise_archive_error(event, container)
+        if event["type"] == expected:
+            return event
+    raise ArchiveError(f"unexpected answer from the agent: {event!r}"[:200])
+
+
+async def _tar_stream(session: Session, container: Any) -> AsyncIterator[bytes]:
+    window = ReceiveWindow(session)
+    finished = False
+    try:
+        while True:
+            try:
+                event = await session.next()
+            except ConnectionLost as exc:
+                raise ArchiveError(f"lost the agent of container {container.id[:12]} mid-copy: {exc}") from None
+            if isinstance(event, tuple):
+                yield event[1]
+                await window.consumed(len(event[1]))
+                continue
+            if event["type"] == protocol.DATA_END:
+                finished = True
+                return
+            _raise_archive_error(event, container)
+    finally:
+        if not finished:
+            await _quietly(session.send(protocol.CANCEL))
+        session.close()
+
+
+async def _listen_put(session: Session, window: SendWindow, outcome: asyncio.Future) -> None:
+    try:
+        while True:
+            event = await session.next()
+            if isinstance(event, dict):
+                if event["type"] == protocol.WINDOW:
+                    window.grant(int(event.get("bytes", 0)))
+                elif event["type"] in (protocol.DONE, protocol.ERROR):
+                    outcome.set_result(event)
+                    return
+    except ConnectionLost as exc:
+        if not outcome.done():
+            outcome.set_exception(ConnectionLost(str(exc)))
 
 
 async def _read_output(session: Session, io: Any, offsets: list[int] | None = None) -> ExitResult:

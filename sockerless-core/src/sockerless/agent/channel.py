@@ -72,6 +72,42 @@ class Session:
         self.channel.sessions.pop(self.id, None)
 
 
+class SendWindow:
+    """Credit for sending DATA on a session: the peer grants bytes back as it consumes them."""
+
+    def __init__(self, size: int = protocol.DATA_WINDOW) -> None:
+        self.available = size
+        self._more = asyncio.Event()
+
+    def grant(self, count: int) -> None:
+        """The peer consumed ``count`` bytes."""
+        self.available += count
+        self._more.set()
+
+    async def take(self, count: int) -> None:
+        """Wait until ``count`` bytes may be sent, then spend them."""
+        while self.available < count:
+            self._more.clear()
+            await self._more.wait()
+        self.available -= count
+
+
+class ReceiveWindow:
+    """The consuming side of a :class:`SendWindow`: grants credit back in batches."""
+
+    def __init__(self, session: Session, size: int = protocol.DATA_WINDOW) -> None:
+        self.session = session
+        self.batch = size // 4
+        self._consumed = 0
+
+    async def consumed(self, count: int) -> None:
+        """``count`` bytes were used up; tell the sender now and then."""
+        self._consumed += count
+        if self._consumed >= self.batch:
+            grant, self._consumed = self._consumed, 0
+            await self.session.send(protocol.WINDOW, bytes=grant)
+
+
 OpenHandler = Callable[[Session, dict[str, Any]], Awaitable[None]]
 
 

@@ -37,3 +37,17 @@ class AgentBackendHooks:
     @hookimpl
     async def sockerless_exec_probe(self, container: Any, argv: list[str], timeout: float) -> tuple[int, str]:
         return await self.agent_bridge.probe(container, argv, timeout)
+
+    @hookimpl
+    async def sockerless_archive_stat(self, container: Any, path: str) -> dict[str, Any]:
+        return await self.agent_bridge.archive_stat(container, path)
+
+    @hookimpl
+    async def sockerless_archive_get(self, container: Any, path: str) -> Any:
+        return await self.agent_bridge.archive_get(container, path)
+
+    @hookimpl
+    async def sockerless_archive_put(self, container: Any, path: str, tar_stream: Any, no_overwrite_dir_non_dir: bool,
+                                     copy_uid_gid: bool) -> bool:
+        await self.agent_bridge.archive_put(container, path, tar_stream, no_overwrite_dir_non_dir, copy_uid_gid)
+        return True

@@ -57,8 +57,8 @@ class AgentHub:
         self._expected: dict[str, str] = {}
         self._reverse: dict[str, AgentLink] = {}
         self._arrivals: dict[str, asyncio.Event] = {}
-        self._forward: dict[str, AgentLink] = {}
-        self._dial_locks: dict[str, asyncio.Lock] = {}
+        self._forward: dict[tuple[str, ForwardAddress], AgentLink] = {}
+        self._dial_locks: dict[tuple[str, ForwardAddress], asyncio.Lock] = {}
         self._server: Server | None = None
         self._starting = asyncio.Lock()
         self._url = ""
@@ -124,8 +124,9 @@ class AgentHub:
         self._expected.pop(container_id, None)
         self._arrivals.pop(container_id, None)
         await drop(self._reverse.pop(container_id, None), "container removed")
-        for key in [k for k in self._forward if k.endswith(f"#{container_id}")]:
+        for key in [k for k in self._forward if k[0] == container_id]:
             await drop(self._forward.pop(key), "container removed")
+            self._dial_locks.pop(key, None)
 
     # -- getting a link --------------------------------------------------------------------------
     async def link(self, container_id: str, address: AgentAddress, timeout: float) -> AgentLink:
@@ -163,7 +164,7 @@ class AgentHub:
             await asyncio.sleep(0)
 
     async def _forward_link(self, container_id: str, address: ForwardAddress, timeout: float) -> AgentLink:
-        key = f"{address.url}#{container_id}"
+        key = (container_id, address)  # a link made with one token never serves another
         lock = self._dial_locks.setdefault(key, asyncio.Lock())
         async with lock:
             link = self._forward.get(key)

@@ -39,6 +39,8 @@ HEADER = struct.Struct(">IB")
 MAX_FRAME_DATA = 256 * 1024
 """Senders split data into frames of at most this many bytes."""
 MAX_MESSAGE = 2 * MAX_FRAME_DATA
+DATA_WINDOW = 4 << 20
+"""At most this many DATA bytes of one session are in flight unacknowledged (flow control for archives)."""
 
 # Control message types, daemon -> agent (the ones that open a session are marked).
 EXEC = "exec"                    # opens: run a command
@@ -54,6 +56,7 @@ STDIN_CLOSE = "stdin_close"
 RESIZE = "resize"
 SIGNAL = "signal"
 CANCEL = "cancel"
+WINDOW = "window"                # both directions: the receiver consumed ``bytes`` more DATA bytes
 OPENING = frozenset({EXEC, ATTACH, PROBE, ARCHIVE_STAT, ARCHIVE_GET, ARCHIVE_PUT, MAIN_SIGNAL, MAIN_RESIZE, PING})
 
 # agent -> daemon

@@ -112,7 +112,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
 
 
 def _agent_settings(args: argparse.Namespace, serve_cfg: dict[str, Any]) -> HubSettings:
-    listen = str(serve_cfg.get("agent_endpoint") or args.agent_endpoint) if args.agent_endpoint == "127.0.0.1:0" \
+    listen = str(serve_cfg.get("agent-endpoint") or args.agent_endpoint) if args.agent_endpoint == "127.0.0.1:0" \
         else args.agent_endpoint
     tls = None
     if args.agent_tlscert:
@@ -121,7 +121,7 @@ def _agent_settings(args: argparse.Namespace, serve_cfg: dict[str, Any]) -> HubS
             tls.load_cert_chain(args.agent_tlscert, args.agent_tlskey or None)
         except OSError as exc:
             raise SystemExit(f"sockerless: cannot load the agent endpoint certificate: {exc}") from None
-    url = args.agent_endpoint_url or str(serve_cfg.get("agent_endpoint_url", ""))
+    url = args.agent_endpoint_url or str(serve_cfg.get("agent-endpoint-url", ""))
     return HubSettings(listen=listen, public_url=url, tls=tls)
 
 

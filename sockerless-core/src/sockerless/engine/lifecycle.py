@@ -464,6 +464,9 @@ class Lifecycle:
         if engine.backend.implements("sockerless_backend_recover"):
             alive = await engine.backend.call("sockerless_backend_recover", containers=mine) or []
         alive_ids = {c.id for c in alive}
+        if engine.backend.implements("sockerless_container_readopt"):
+            for record in alive:
+                await self._readopt(record)
         for record in mine:
             if record.id in alive_ids:
                 continue
@@ -488,6 +491,24 @@ class Lifecycle:
                     await self.start(record)
                 except Exception as exc:
                     log.warning("could not restart container %s at startup: %s", record.short_id, exc)
+
+    async def _readopt(self, record: ContainerRecord) -> None:
+        """Monitor a container the backend kept alive across a restart."""
+        rt = self.runtime(record)
+        io = rt.streams.new_run(tty=record.config.Tty, open_stdin=record.config.OpenStdin)
+        try:
+            process = await self.engine.backend.call("sockerless_container_readopt", container=record, io=io)
+        except Exception as exc:
+            log.warning("could not follow container %s after the restart: %s", record.short_id, exc)
+            process = None
+        if process is None:
+            rt.streams.force_end()
+            return
+        rt.process = process
+        rt.exited = asyncio.Event()
+        rt.started_monotonic = time.monotonic()
+        rt.monitor = asyncio.get_running_loop().create_task(self._monitor(record.id, rt, process))
+        self.engine.health.start(record)
 
     def _restart_on_boot(self, record: ContainerRecord) -> bool:
         policy = record.host_config.RestartPolicy.Name

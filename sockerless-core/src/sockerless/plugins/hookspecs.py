@@ -142,6 +142,16 @@ class BackendHooks:
         """
 
     @hookspec(firstresult=True)
+    def sockerless_container_readopt(self, container: ContainerRecord, io: ProcessIO) -> RunningProcess:
+        """Follow a container that ``sockerless_backend_recover`` reported still running.
+
+        ``io`` are fresh streams for the rest of the run (as for ``sockerless_container_start``;
+        output from before the daemon restart is not repeated). Return the main process so the
+        core notices its exit. Optional: unimplemented, a re-adopted container keeps running but
+        the core only learns of its end from the next restart's recovery.
+        """
+
+    @hookspec(firstresult=True)
     def sockerless_container_kill(self, container: ContainerRecord, signal: int) -> Any:
         """Deliver ``signal`` (a Linux signal number) to the main process. Required."""
 
