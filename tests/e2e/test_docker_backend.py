@@ -603,11 +603,13 @@ def test_observer_plugins_see_the_engines_events(services: dict[str, str], tmp_p
     from sockerless.server.serve import ServeOptions
 
     seen: list[tuple[str, str, str]] = []
+    times: list[int] = []
 
     class Observer:
         @hookimpl
         def sockerless_event(self, event) -> None:
             seen.append((event.type, event.action, event.attributes.get("name", "")))
+            times.append(event.time_ns)
 
     manager = PluginManager()
     manager.load_entry_points()
@@ -636,6 +638,7 @@ def test_observer_plugins_see_the_engines_events(services: dict[str, str], tmp_p
     direct = Target("dockerd", services["docker_host"], tmp_path, services["registry"])
     via = Target("sockerless", f"unix://{socket_path}", tmp_path, services["registry"])
     try:
+        since = time.time() - 1
         via.docker("run", "--rm", *NONE, "--name", f"{prefix}-via", "alpine", "true")
         direct.docker("run", "--rm", *NONE, "--name", f"{prefix}-direct", "alpine", "true")
         deadline = time.monotonic() + 15
@@ -645,6 +648,10 @@ def test_observer_plugins_see_the_engines_events(services: dict[str, str], tmp_p
         while not wanted <= set(seen) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert wanted <= set(seen), sorted(wanted - set(seen))
+        engine_times = direct.docker("events", "--since", f"{since:.3f}", "--until", f"{time.time() + 1:.3f}",
+                                     "--filter", f"container={prefix}-via", "--format", "{{.TimeNano}}")
+        stamps = {int(x) for x in engine_times.stdout.split()}
+        assert stamps and stamps <= set(times), "observers get the engine's own event times"
     finally:
         loop_box["stop"]()
         thread.join(20)
