@@ -179,9 +179,10 @@ class TokenAuthProxy:
     ``/token`` checks Basic credentials and hands out a token for the requested scopes;
     ``/v2/...`` without a valid token answers 401 with a ``WWW-Authenticate: Bearer`` challenge,
     with one it is forwarded to the real registry behind it. ``scopes`` records what was asked.
+    With ``break_first_blob`` the first download of each blob is cut off half way.
     """
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, require_token: bool = True, break_first_blob: bool = False) -> None:
         import base64
         import http.client
         import secrets
@@ -192,7 +193,10 @@ class TokenAuthProxy:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.scopes: list[str] = []
+        self.broken: list[str] = []
+        self.refreshed = 0
         tokens: set[str] = set()
+        refresh_tokens: set[str] = set()
         proxy = self
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 
@@ -221,11 +225,28 @@ class TokenAuthProxy:
                 proxy.scopes.extend(query.get("scope", []))
                 token = secrets.token_hex(16)
                 tokens.add(token)
-                self._send(200, json.dumps({"token": token}).encode(), {"Content-Type": "application/json"})
+                answer = {"token": token}
+                if query.get("offline_token") == ["true"]:
+                    answer["refresh_token"] = secrets.token_hex(16)
+                    refresh_tokens.add(answer["refresh_token"])
+                self._send(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
+
+            def _refresh(self) -> None:
+                from urllib.parse import parse_qs
+
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+                if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token", [""])[0] not in refresh_tokens:
+                    self._send(401, b'{"details":"bad refresh token"}')
+                    return
+                proxy.refreshed += 1
+                proxy.scopes.extend(form.get("scope", [""])[0].split())
+                token = secrets.token_hex(16)
+                tokens.add(token)
+                self._send(200, json.dumps({"access_token": token}).encode(), {"Content-Type": "application/json"})
 
             def _forward(self) -> None:
                 auth = self.headers.get("Authorization", "")
-                if not auth.startswith("Bearer ") or auth[7:] not in tokens:
+                if require_token and (not auth.startswith("Bearer ") or auth[7:] not in tokens):
                     challenge = f'Bearer realm="http://{proxy.address}/token",service="images-test"'
                     parts = self.path.split("/")
                     if len(parts) > 4:
@@ -244,12 +265,26 @@ class TokenAuthProxy:
                 out = {k: v for k, v in response.getheaders()
                        if k.lower() not in ("content-length", "connection", "transfer-encoding")}
                 conn.close()
+                if break_first_blob and self.command == "GET" and "/blobs/" in self.path and self.path not in proxy.broken \
+                        and len(data) > 1024:
+                    proxy.broken.append(self.path)
+                    self.send_response(response.status)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self._send(response.status, data, out)
 
             def do_GET(self) -> None:
                 self._token() if self.path.startswith("/token") else self._forward()
 
-            do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+            def do_POST(self) -> None:
+                self._refresh() if self.path.startswith("/token") else self._forward()
+
+            do_HEAD = do_PUT = do_PATCH = do_DELETE = _forward
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -14,6 +14,7 @@ from .engines import Engine
 from .proc import BenchError, run
 from .pull import case_pull
 from .stats import summarize
+from .wasm import case_wasm_exec, case_wasm_run
 
 T = TypeVar("T")
 LOOP_SCRIPT = "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"
@@ -237,6 +238,45 @@ def case_pipeline(engine: Engine, settings: Settings) -> dict[str, Any]:
                       settings, settings.sandbox_timeout, keep_output=True)
 
 
+BUILD_DOCKERFILE = """FROM alpine
+ARG GREETING=hello
+ENV APP=/app
+WORKDIR /app
+COPY data.txt ./
+RUN echo "$GREETING" > greeting && cat data.txt >> greeting
+RUN wc -l greeting
+LABEL bench=1
+CMD ["cat", "/app/greeting"]
+"""
+
+
+def _build_context(engine: Engine) -> str:
+    directory = engine.workdir / "build-context"
+    directory.mkdir(exist_ok=True)
+    (directory / "Dockerfile").write_text(BUILD_DOCKERFILE)
+    (directory / "data.txt").write_text("".join(f"line {i}\n" for i in range(1000)))
+    return str(directory)
+
+
+def _build(engine: Engine, settings: Settings, *extra: str) -> dict[str, Any]:
+    context = _build_context(engine)
+    network = ["--network", engine.network_mode] if engine.network_mode else []
+    try:
+        return sample_cli(engine, ["build", "-q", *network, *extra, "-t", "slbench-build:latest", context], settings)
+    finally:
+        engine.docker("rmi", "slbench-build:latest", check=False)
+
+
+def case_build_nocache(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """``docker build --no-cache`` of a 9-step Dockerfile with two RUN steps and a COPY."""
+    return _build(engine, settings, "--no-cache")
+
+
+def case_build_cached(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """The same build again, every step from the cache."""
+    return _build(engine, settings)
+
+
 CASES: list[Case] = [
     Case("run_rm", "docker run --rm alpine true (CLI)", "time", case_run_rm),
     Case("exec", "docker exec <running> true (CLI)", "time", case_exec),
@@ -245,5 +285,9 @@ CASES: list[Case] = [
     Case("lifecycle_threads", "create+start+wait+rm, {threads} threads (docker-py)", "throughput", case_lifecycle_threads),
     Case("shell_loop", "sh while-loop, 20k iterations (CLI)", "time", case_shell_loop),
     Case("pipeline_100k", "seq|sed|grep|sort|uniq|wc, 100k lines (CLI)", "time", case_pipeline),
+    Case("build_nocache", "docker build --no-cache, 9 steps incl. 2 RUN (CLI)", "time", case_build_nocache),
+    Case("build_cached", "docker build, 9 steps all cached (CLI)", "time", case_build_cached),
     Case("pull", "docker pull, 3 x 8 MiB layers from a local registry (CLI)", "time", case_pull),
+    Case("wasm_run", "docker run --rm alpine <wasm hello> (CLI, Sockerless only)", "time", case_wasm_run),
+    Case("wasm_exec", "docker exec <running> <wasm hello> (CLI, Sockerless only)", "time", case_wasm_exec),
 ]

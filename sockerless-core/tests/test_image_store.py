@@ -115,3 +115,14 @@ def test_recovery_drops_half_written_data(tmp_path):
     assert list((images.blobs.root / "sha256").iterdir()) == []
     assert list(images.layer_dirs.root.iterdir()) == []
     store.close()
+
+
+def test_a_download_that_does_not_match_its_digest_is_dropped(images):
+    from sockerless.engine.images.blobs import DigestMismatch
+
+    writer = images.blobs.writer()
+    writer.write(b"tampered")
+    with pytest.raises(DigestMismatch):
+        writer.commit("sha256:" + hashlib.sha256(b"original").hexdigest())
+    assert images.blobs.digests() == []
+    assert [p.name for p in (images.blobs.root / "sha256").iterdir()] == []

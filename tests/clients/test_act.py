@@ -23,7 +23,6 @@ jobs:
       answer: ${{ steps.calc.outputs.answer }}
     steps:
       - uses: actions/checkout@v4
-        if: false
       - name: first step
         run: |
           echo "workflow=$WORKFLOW_VAR job=$JOB_VAR step=$STEP_VAR"

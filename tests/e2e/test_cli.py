@@ -91,7 +91,7 @@ def test_exec_runs_inside_running_container(docker, name):
         assert out(result) == "1 /tmp\n"
         piped = docker("exec", "-i", name, "sh", "-c", "cat | wc -l", input=b"a\nb\nc\n")
         assert out(piped).strip() == "3"
-        assert docker("exec", name, "no-such-thing").returncode == 127
+        assert docker("exec", name, "no-such-thing").returncode == 126  # as dockerd: the exec could not start
         top = out(docker("top", name))
         assert "sleep 300" in top
     finally:

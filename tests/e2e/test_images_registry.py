@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -212,7 +214,8 @@ def test_bearer_token_flow_for_login_push_and_pull(docker, client, tmp_path, nam
         assert refused.returncode != 0 and "unauthorized" in refused.stderr.decode().lower()
         with pytest.raises(docker_py.errors.APIError):
             client.login(USER, "wrong", registry=proxy.address, reauth=True)
-        assert client.login(USER, PASSWORD, registry=proxy.address, reauth=True)["Status"] == "Login Succeeded"
+        login = client.login(USER, PASSWORD, registry=proxy.address, reauth=True)
+        assert login["Status"] == "Login Succeeded" and login["IdentityToken"]
         auth = {"username": USER, "password": PASSWORD}
         lines = list(client.api.push(ref, tag="1", stream=True, decode=True, auth_config=auth))
         assert "error" not in lines[-1], lines[-1]
@@ -221,6 +224,9 @@ def test_bearer_token_flow_for_login_push_and_pull(docker, client, tmp_path, nam
         client.api.pull(ref, tag="1", auth_config=auth)
         assert f"repository:images-test/token-{name}:pull" in proxy.scopes
         assert docker("run", "--rm", f"{ref}:1", "cat", "/tok", check=True).stdout == b"t\n"
+        client.api.remove_image(f"{ref}:1")
+        client.api.pull(ref, tag="1", auth_config={"identitytoken": login["IdentityToken"]})
+        assert proxy.refreshed == 1  # the identity token was exchanged, no password sent
     finally:
         proxy.stop()
         private.stop()
@@ -252,3 +258,75 @@ def test_containers_run_with_the_pulled_image_config(docker, client, registry, t
         assert status == "healthy"
     finally:
         container.remove(force=True)
+
+
+def test_pull_all_tags(docker, registry, tmp_path, name):
+    repository = f"images-test/tags-{name}"
+    for tag in ("a", "b"):
+        image = oci_image([layer_tar({"tag": tag.encode()}, busybox=True)])
+        layout = tmp_path / tag
+        write_layout(layout, [(image, {"os": "linux", "architecture": "amd64"})], tag, as_index=False)
+        skopeo_push(layout, tag, f"{registry}/{repository}:{tag}")
+    out = docker("pull", "--all-tags", f"{registry}/{repository}", check=True).stdout.decode()
+    assert "a: Pulling from" in out and "b: Pulling from" in out
+    assert f"Status: Downloaded newer image for {registry}/{repository}\n" in out
+    assert docker("run", "--rm", f"{registry}/{repository}:b", "cat", "/tag", check=True).stdout == b"b"
+
+
+def test_daemon_side_credentials_from_an_auth_file(tmp_path, name):
+    private = PrivateRegistry(tmp_path / "registry", htpasswd=True)
+    auth_file = tmp_path / "config.json"
+    secret = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    auth_file.write_text(json.dumps({"auths": {private.address: {"auth": secret}}}))
+    daemon = Daemon(tmp_path / "daemon", extra_args=["--registry-auth-file", str(auth_file)]).start()
+    try:
+        ref = f"{private.address}/images-test/authfile-{name}:1"
+        daemon.docker("import", "-", ref, input=layer_tar({"f": b"file\n"}, busybox=True), check=True)
+        daemon.docker("push", ref, check=True)  # no docker login: the daemon's file answers the challenge
+        daemon.docker("rmi", ref, check=True)
+        daemon.docker("pull", ref, check=True)
+        log = daemon.log_path.read_text()
+        assert PASSWORD not in log and secret not in log
+    finally:
+        daemon.stop()
+        private.stop()
+
+
+def test_a_crash_during_a_pull_loses_nothing_and_the_pull_can_be_repeated(tmp_path, registry):
+    layers = [layer_tar({}, busybox=True)] + [layer_tar({f"data/{i}": os.urandom(6 << 20)}) for i in range(2)]
+    image = oci_image(layers, cmd=["ls", "/data"])
+    write_layout(tmp_path / "layout", [(image, {"os": "linux", "architecture": "amd64"})], "1", as_index=False)
+    repository = f"images-test/big-{uuid.uuid4().hex[:8]}"
+    skopeo_push(tmp_path / "layout", "1", f"{registry}/{repository}:1")
+    ref = f"{registry}/{repository}:1"
+    daemon = Daemon(tmp_path / "crashing").start()
+    try:
+        env = {**os.environ, "DOCKER_HOST": daemon.host, "DOCKER_CONFIG": str(tmp_path / "cfg")}
+        pulling = subprocess.Popen(["docker", "pull", ref], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        blobs = daemon.data_root / "image" / "blobs" / "sha256"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(p.name.startswith(".tmp-") for p in blobs.glob(".tmp-*")):
+            time.sleep(0.01)
+        daemon.kill()
+        pulling.wait(30)
+        daemon.start()
+        assert not list(blobs.glob(".tmp-*"))
+        listed = daemon.docker("images", "-q", ref, check=True).stdout.decode().split()
+        assert listed in ([], [hashlib.sha256(image.config).hexdigest()[:12]])  # nothing, or all of it
+        daemon.docker("pull", ref, check=True)
+        assert daemon.docker("run", "--rm", ref, check=True).stdout == b"0\n1\n"
+    finally:
+        daemon.stop()
+
+
+def test_a_cut_download_is_retried(docker, tmp_path, registry, name):
+    proxy = TokenAuthProxy(registry, require_token=False, break_first_blob=True)
+    try:
+        ref = f"{proxy.address}/library/busybox:latest"
+        out = docker("pull", ref, check=True).stdout.decode()
+        assert proxy.broken, "the proxy cut no download"
+        assert "Retrying in 1 second" in out
+        assert docker("run", "--rm", ref, "echo", "retried", check=True).stdout == b"retried\n"
+    finally:
+        proxy.stop()
+        docker("rmi", f"{proxy.address}/library/busybox:latest")

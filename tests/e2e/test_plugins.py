@@ -72,6 +72,14 @@ def test_container_runs_through_third_party_backend(plugin_path, tmp_path):
         assert 'the "hostproc" backend does not support exec' in refused.stderr.decode()
         tty = d.docker("run", "-t", "--rm", "scratchy", "true")
         assert tty.returncode != 0 and "does not support containers with a TTY" in tty.stderr.decode()
+        diff = d.docker("diff", "longer")
+        assert diff.returncode != 0
+        assert 'the "hostproc" backend does not support container filesystem changes' in diff.stderr.decode()
+        (tmp_path / "ctx").mkdir()
+        (tmp_path / "ctx" / "Dockerfile").write_text("FROM scratchy\nRUN true\n")
+        built = d.docker("build", str(tmp_path / "ctx"))
+        assert built.returncode != 0
+        assert 'the "hostproc" backend does not support RUN steps of docker build' in built.stderr.decode()
         assert d.docker("kill", "longer").returncode == 0
         assert d.docker("wait", "longer").stdout.strip() == b"137"
         assert d.docker("rm", "longer").returncode == 0

@@ -89,3 +89,26 @@ def test_adapters_are_found_by_method_and_path() -> None:
     assert adapt.find("POST", "/containers/create").request is adapt.container_create
     assert adapt.find("GET", "/containers/create") is None
     assert adapt.find("POST", "/containers/abc/start") is None
+
+
+def test_volume_prune_is_emulated_only_where_the_meaning_changed() -> None:
+    from sockerless_docker.emulate import prune_needs_emulation
+
+    assert prune_needs_emulation("POST", "/volumes/prune", (1, 45), (1, 41), b"")
+    assert prune_needs_emulation("POST", "/volumes/prune", (1, 42), (1, 41), b'filters={"label":["a"]}')
+    assert not prune_needs_emulation("POST", "/volumes/prune", (1, 45), (1, 41), b"filters=%7B%22all%22%3A%5B%22true%22%5D%7D")
+    assert not prune_needs_emulation("POST", "/volumes/prune", (1, 41), (1, 41), b"")
+    assert not prune_needs_emulation("POST", "/volumes/prune", (1, 45), (1, 45), b"")
+    assert not prune_needs_emulation("POST", "/containers/prune", (1, 45), (1, 41), b"")
+
+
+def test_prune_all_drops_the_filter_older_engines_refuse() -> None:
+    from urllib.parse import parse_qs
+
+    from sockerless_docker.emulate import prune_query
+
+    query = b"filters=%7B%22all%22%3A%5B%22true%22%5D%2C%22label%22%3A%5B%22a%22%5D%7D"
+    assert parse_qs(prune_query("POST", "/volumes/prune", (1, 45), (1, 41), query).decode()) == {
+        "filters": ['{"label": ["a"]}']}
+    assert prune_query("POST", "/volumes/prune", (1, 45), (1, 41), b'filters={"all":["true"]}') == b""
+    assert prune_query("POST", "/volumes/prune", (1, 45), (1, 45), query) == query

@@ -52,6 +52,14 @@ def test_push_with_skopeo_describe_with_cli_pull_with_dockerd(sim, services, tmp
                          capture_output=True, text=True, env=env, timeout=120)
     assert run.stdout == "ok\n", run.stderr
     subprocess.run(["docker", "rmi", f"{repo['repositoryUri']}:v1"], capture_output=True, env=env, timeout=60)
+    ecr = sim.client("ecr")
+    got = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageTag": "v1"}, {"imageTag": "nope"}])
+    assert [i["imageId"]["imageDigest"] for i in got["images"]] == [digest]
+    assert json.loads(got["images"][0]["imageManifest"])["schemaVersion"] == 2
+    assert [f["failureCode"] for f in got["failures"]] == ["ImageNotFound"]
+    deleted = ecr.batch_delete_image(repositoryName=name, imageIds=[{"imageTag": "v1"}])
+    assert deleted["imageIds"] == [{"imageDigest": digest, "imageTag": "v1"}]
+    assert ecr.describe_images(repositoryName=name)["imageDetails"] == []
 
 
 def test_registry_requires_an_ecr_token(sim) -> None:

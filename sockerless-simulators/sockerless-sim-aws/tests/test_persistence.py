@@ -23,7 +23,18 @@ def test_state_survives_sigkill_and_lost_tasks_are_stopped(start_sim, tmp_path, 
     logs.create_log_stream(logGroupName="/keep", logStreamName="s")
     logs.put_log_events(logGroupName="/keep", logStreamName="s", logEvents=[{"timestamp": 1, "message": "kept"}])
     ecr.create_repository(repositoryName="keep/repo")
-    time.sleep(1.5)  # the snapshot is written within half a second of a change
+    ours_changed = time.time()
+    ec2 = first.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="kept", Description="d", VpcId=vpc)["GroupId"]
+    first.client("iam").create_role(RoleName="kept-role", AssumeRolePolicyDocument="{}")
+
+    def saved() -> bool:  # snapshots follow changes within 0.5 s (ours) and a few seconds (moto's)
+        state, moto = tmp_path / "state.json", tmp_path / "moto.pickle"
+        return (state.exists() and state.stat().st_mtime > ours_changed
+                and moto.exists() and b"kept-role" in moto.read_bytes())
+
+    wait_for(saved, timeout=120, interval=0.5)
     first.stop(signal.SIGKILL)
 
     second = start_sim(tmp_path, "--persist")
@@ -36,6 +47,9 @@ def test_state_survives_sigkill_and_lost_tasks_are_stopped(start_sim, tmp_path, 
     wait_for(lambda: not _alive(pid), timeout=10)
     events = second.client("logs").get_log_events(logGroupName="/keep", logStreamName="s")["events"]
     assert [e["message"] for e in events] == ["kept"]
+    ec2 = second.client("ec2")
+    assert ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["VpcId"] == vpc
+    assert second.client("iam").get_role(RoleName="kept-role")["Role"]["RoleName"] == "kept-role"
     assert second.client("ecr").describe_repositories()["repositories"][0]["repositoryName"] == "keep/repo"
 
 

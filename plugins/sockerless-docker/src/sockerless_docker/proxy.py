@@ -20,7 +20,7 @@ from sockerless.api.errors import DockerError, ServerError
 from sockerless.server.hijack import HIJACK_EXTENSION
 from sockerless.server.routing import API_VERSION_KEY
 
-from . import adapt
+from . import adapt, emulate
 from .duplex import splice
 from .negotiate import EngineVersion, text
 from .settings import Settings
@@ -59,13 +59,19 @@ class PassthroughAPI:
         exchange = adapt.Exchange(method, path, requested or forwarded, forwarded, self.engine, self.settings)
         adapter = adapt.find(method, path)
         headers = scope["headers"]
+        query = scope.get("query_string") or b""
+        if emulate.prune_needs_emulation(method, path, requested or forwarded, forwarded, query):
+            await _drain(receive)
+            status, body = await emulate.prune_anonymous_volumes(self.call, forwarded, query)
+            await _send_json(send, status, body)
+            return
+        query = emulate.prune_query(method, path, requested or forwarded, forwarded, query)
         upgrade = any(name == b"upgrade" for name, _ in headers)
         body, length, more = await _start_body(receive, headers, force=adapter is not None and adapter.request)
         if adapter is not None and adapter.request is not None:
             body = _rewrite_json(body, lambda doc: adapter.request(exchange, doc))
             length = len(body)
         target = f"/v{text(forwarded)}{quote(path, safe=PATH_SAFE)}"
-        query = scope.get("query_string") or b""
         head = _request_head(method, target, query, headers, length, upgrade, streamed=more)
         try:
             reply = await self.upstream.request(head, _stream_body(body, receive) if more else body,
@@ -161,6 +167,18 @@ class PassthroughAPI:
             watcher.cancel()
         self._recycle(reply)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _drain(receive: Receive) -> None:
+    message = await receive()
+    while message.get("more_body", False):
+        message = await receive()
+
+
+async def _send_json(send: Send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _error(status: int, message: str) -> DockerError:

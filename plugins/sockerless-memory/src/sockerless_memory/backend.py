@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from pathlib import Path
@@ -13,14 +14,16 @@ from sockerless.engine.stdio import ProcessIO
 from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, ContainerStats, StartError, TopResult
 from sockerless.plugins.hookspecs import hookimpl
 
-from .container import MemoryContainer, SandboxProcess
+from . import wasm
+from .changes import export_changes, list_changes
+from .container import WASI_PLATFORM, MemoryContainer, SandboxProcess
 from .images import builtin_image
 from .sandbox.archivefs import JailArchiveFS
 
 CAPABILITIES = frozenset({
     Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS, Capability.PAUSE,
     Capability.RESIZE, Capability.TOP, Capability.NETWORKS, Capability.VOLUMES, Capability.BIND_MOUNTS,
-    Capability.RESTART, Capability.ARCHIVE, Capability.STATS,
+    Capability.RESTART, Capability.ARCHIVE, Capability.STATS, Capability.CHANGES,
 })
 TOP_TITLES = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
 
@@ -34,6 +37,7 @@ class MemoryBackend:
         self.root = context.data_dir / "containers"
         self.root.mkdir(parents=True, exist_ok=True)
         self._containers: dict[str, MemoryContainer] = {}
+        wasm.configure(context.data_dir / "wasm-cache")
 
     def _container(self, record: ContainerRecord) -> MemoryContainer:
         mc = self._containers.get(record.id)
@@ -74,6 +78,8 @@ class MemoryBackend:
         if missing:
             raise InvalidParameter(f"image {image.Id[:19]} is missing layer data ({missing[0]}); pull it again")
         container.backend_state["layers"] = list(image.Layers)
+        if image.Os == "wasi" or image.Architecture == "wasm":
+            container.backend_state["platform"] = WASI_PLATFORM
         self._containers.pop(container.id, None)
         directory = self._container(container).directory
         container.hostname_path = str(directory / "hostname")
@@ -150,6 +156,15 @@ class MemoryBackend:
     def sockerless_exec_start(self, container: ContainerRecord, exec_id: str, argv: list[str], env: list[str],
                               workdir: str, user: str, tty: bool, io: ProcessIO) -> SandboxProcess:
         return self._container(container).exec(exec_id, argv, env, workdir, user, io, self.loop)
+
+    @hookimpl
+    async def sockerless_container_changes(self, container: ContainerRecord) -> list[tuple[str, int]]:
+        mc = self._container(container)
+        return await asyncio.to_thread(list_changes, mc.rootfs, mc.lowers)
+
+    @hookimpl
+    async def sockerless_container_export_changes(self, container: ContainerRecord, destination: str) -> None:
+        await asyncio.to_thread(export_changes, self._container(container).rootfs, destination)
 
     @hookimpl
     def sockerless_archive_filesystem(self, container: ContainerRecord, mounts: bool) -> JailArchiveFS:

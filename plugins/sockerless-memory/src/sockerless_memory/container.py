@@ -18,7 +18,7 @@ from sockerless.plugins.backend import ExitResult, StartError
 from .copying import discard_tree
 from .init import INIT_PATH, run_init
 from .sandbox.archivefs import JailArchiveFS
-from .sandbox.exec import DEFAULT_PATH, ExecError, preflight, run_entrypoint
+from .sandbox.exec import DEFAULT_PATH, ExecError, module_path, preflight, run_entrypoint, run_module_entrypoint
 from .sandbox.files import NullFile, OpenFile, StreamInput, StreamOutput
 from .sandbox.fs import FileSystem, Mount
 from .sandbox.kernel import Kernel
@@ -28,6 +28,8 @@ from .tty import Terminal
 
 FS_RELEASE_TIMEOUT = 5.0
 ROOT_MODE = 0o755  # the container's "/" is its upper directory (as with overlayfs)
+WASI_PLATFORM = "wasi/wasm"
+"""``backend_state["platform"]`` of a container whose image is for WebAssembly: its command is a module."""
 
 
 class SandboxProcess:
@@ -84,6 +86,8 @@ class MemoryContainer:
         self.cwd = "/"
         self.creds = Credentials()
         self.exec_terminals: dict[str, Terminal] = {}
+        self.wasi = False
+        """True while running an image for platform ``wasi/wasm``: commands are modules."""
         self._lock = threading.Lock()
 
     # -- creation --------------------------------------------------------------------------
@@ -111,7 +115,10 @@ class MemoryContainer:
         self._release_fs()
         fs = self._jail(self._mounts(record))
         config = record.config
-        kernel = Kernel(fs, hostname=config.Hostname or record.short_id)
+        kernel = Kernel(fs, hostname=config.Hostname or record.short_id,
+                        memory_limit=record.host_config.Memory or None)
+        wasi = record.backend_state.get("platform") == WASI_PLATFORM
+        entry = run_module_entrypoint if wasi else run_entrypoint
         try:
             creds = kernel.resolve_user(config.User)
         except LookupError as exc:
@@ -122,7 +129,10 @@ class MemoryContainer:
         try:
             fs.makedirs(cwd)
             argv = [record.path, *record.args]
-            preflight(fs, argv, env, cwd)
+            if wasi:
+                module_path(fs, argv, env, cwd)
+            else:
+                preflight(fs, argv, env, cwd)
         except ExecError as exc:
             fs.close()
             raise StartError(exc.reason, exc.status) from None
@@ -130,6 +140,7 @@ class MemoryContainer:
             fs.close()
             raise StartError(f"cannot prepare the container filesystem: {exc}", 126) from None
         self.fs, self.kernel, self.env, self.cwd, self.creds = fs, kernel, env, cwd, creds
+        self.wasi = wasi
         handle = SandboxProcess(loop)
         stdio = self._stdio(io, kernel, main=True)
 
@@ -140,10 +151,10 @@ class MemoryContainer:
 
         if record.host_config.Init is True:
             spec = ProcessSpec(argv=[INIT_PATH, "--", *argv], env=dict(env), cwd=cwd, creds=creds)
-            proc = kernel.spawn(spec, stdio, lambda p: run_init(p, argv, run_entrypoint), on_exit=exited)
+            proc = kernel.spawn(spec, stdio, lambda p: run_init(p, argv, entry), on_exit=exited)
         else:
             spec = ProcessSpec(argv=argv, env=dict(env), cwd=cwd, creds=creds)
-            proc = kernel.spawn(spec, stdio, lambda p: run_entrypoint(p, argv), on_exit=exited)
+            proc = kernel.spawn(spec, stdio, lambda p: entry(p, argv), on_exit=exited)
         handle.pid, handle.process = proc.pid, proc
         return handle
 
@@ -167,7 +178,10 @@ class MemoryContainer:
             merged["HOME"] = kernel.home_of(creds.uid)
         cwd = workdir or self.cwd
         try:
-            preflight(kernel.fs, argv, merged, cwd)
+            if self.wasi:
+                module_path(kernel.fs, argv, merged, cwd)
+            else:
+                preflight(kernel.fs, argv, merged, cwd)
             if not kernel.fs.is_dir(cwd):
                 raise StartError(f"chdir to cwd (\"{cwd}\") set in config.json failed: no such file or directory", 126)
         except ExecError as exc:
@@ -179,8 +193,9 @@ class MemoryContainer:
             self.exec_terminals.pop(exec_id, None)
             handle.exited(proc)
 
+        entry = run_module_entrypoint if self.wasi else run_entrypoint
         proc = kernel.spawn(ProcessSpec(argv=list(argv), env=merged, cwd=cwd, creds=creds), stdio,
-                            lambda p: run_entrypoint(p, list(argv)), on_exit=exited)
+                            lambda p: entry(p, list(argv)), on_exit=exited)
         handle.pid, handle.process = proc.pid, proc
         return handle
 
@@ -258,6 +273,7 @@ class MemoryContainer:
             for target, name in (("/etc/hostname", "hostname"), ("/etc/hosts", "hosts")):
                 if target not in taken and (self.directory / name).is_file():
                     mounts.append(Mount(target=target, source=str(self.directory / name)))
+            _ensure_mount_points(self._jail(), mounts)  # as dockerd does before a copy into a created container
         return JailArchiveFS(self._jail(mounts), owned=True)
 
     def _release_fs(self) -> None:

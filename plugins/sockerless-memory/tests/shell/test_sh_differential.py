@@ -35,6 +35,17 @@ from sh_corpus import (
 from sh_corpus import (
     BASH as BASH_CASES,
 )
+from sh_corpus_ci import (
+    ASH_SEMANTICS,
+    AWK_SCRIPTS,
+    BASH_SCRIPTS,
+    CI_SCRIPTS,
+    FILE_ARCHIVE_SCRIPTS,
+    GRAMMAR_SCRIPTS,
+    SED_GREP_SCRIPTS,
+    SYNC_AND_TOOL_SCRIPTS,
+    UTILITY_SCRIPTS,
+)
 from sh_support import BASH, BUSYBOX, Box, have, run_reference
 
 GROUPS = {
@@ -45,6 +56,9 @@ GROUPS = {
     "pipelines": PIPELINES, "misc": MISC, "edge": EDGE,
     "patterns": PATTERNS, "ifs-read": IFS_READ,
     "utility-builtins": UTILITY_BUILTINS, "pwd": PWD_BUILTIN, "job-specs": JOB_SPECS,
+    "ci-awk": AWK_SCRIPTS, "ci-sed-grep": SED_GREP_SCRIPTS, "ci-files": FILE_ARCHIVE_SCRIPTS,
+    "ci-utilities": UTILITY_SCRIPTS, "ci-scripts": CI_SCRIPTS, "ci-grammar": GRAMMAR_SCRIPTS,
+    "ci-ash": ASH_SEMANTICS, "ci-sync-tools": SYNC_AND_TOOL_SCRIPTS,
 }
 
 
@@ -76,6 +90,6 @@ def test_against_busybox(box: Box, script: str, opts: dict, ref: str) -> None:
 
 
 @pytest.mark.skipif(not have(BASH), reason="bash is not installed")
-@pytest.mark.parametrize(("script", "opts", "ref"), list(_cases({"bash": BASH_CASES}, "bash")))
+@pytest.mark.parametrize(("script", "opts", "ref"), list(_cases({"bash": BASH_CASES, "ci-bash": BASH_SCRIPTS}, "bash")))
 def test_against_bash(box: Box, script: str, opts: dict, ref: str) -> None:
     _check(box, script, opts, ref)

@@ -41,3 +41,28 @@ def shared_box() -> Iterator[Sandbox]:
 def box() -> Iterator[Sandbox]:
     """A fresh sandbox with the fixture tree at /w."""
     yield from _populated_sandbox()
+
+
+@pytest.fixture
+def outside(tmp_path) -> str:
+    """A host directory that must stay untouched."""
+    path = tmp_path / "outside"
+    path.mkdir()
+    (path / "secret").write_bytes(b"host secret\n")
+    (path / "sub").mkdir()
+    (path / "sub" / "deep").write_bytes(b"deep\n")
+    return str(path)
+
+
+@pytest.fixture
+def jailed(outside: str) -> Iterator[Sandbox]:
+    """A sandbox whose /w holds links aimed at ``outside`` (absolute and relative)."""
+    with Sandbox() as box:
+        work = os.path.join(box.root, "w")
+        os.makedirs(work)
+        populate(work)
+        os.symlink(outside, os.path.join(work, "abs"))
+        climb = os.path.relpath(outside, work)  # ../../.. enough to leave the root on the host
+        os.symlink(climb, os.path.join(work, "rel"))
+        os.symlink(outside + "/secret", os.path.join(work, "abs_file"))
+        yield box

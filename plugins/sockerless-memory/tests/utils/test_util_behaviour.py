@@ -33,10 +33,12 @@ def test_cat_squeezes_blank_lines(box: Sandbox) -> None:
     assert ours(box, "cat", "-s", stdin=b"a\n\n\n\nb\n\n").stdout == b"a\n\nb\n\n"
 
 
-def test_paste_uneven_files_keeps_columns(box: Sandbox) -> None:
+def test_paste_uneven_files_as_busybox(box: Sandbox) -> None:
+    """busybox drops an ended file together with the delimiter after it (GNU keeps empty columns)."""
     box.fs.write_bytes("/w/p3", b"1\n2\n3\n")
     box.fs.write_bytes("/w/p1", b"a\n")
-    assert ours(box, "paste", "p3", "p1").stdout == b"1\ta\n2\t\n3\t\n"
+    assert ours(box, "paste", "p3", "p1").stdout == b"1\ta\n2\t3\t"
+    assert ours(box, "paste", "p1", "p3").stdout == b"a\t1\n2\n3\n"
 
 
 def test_comm_columns(box: Sandbox) -> None:
@@ -247,6 +249,21 @@ def test_ps_shows_the_process_table(box: Sandbox) -> None:
     assert out[0] == "PID   USER     TIME  COMMAND"
     assert out[1].split() == ["1", "root", "0:00", "ps"]
     assert ours(box, "ps", "-o", "pid,comm").stdout == b"PID   COMMAND\n    1 ps\n"
+
+
+def test_top_redraws_the_table_until_count(box: Sandbox) -> None:
+    out = ours(box, "top", "-b", "-n", "2", "-d", "0.05").stdout.decode().splitlines()
+    assert out.count("  PID  PPID USER     STAT   TIME COMMAND") == 2
+    assert out[2].split() == ["1", "0", "root", "R", "0:00", "top", "-b", "-n", "2", "-d", "0.05"]
+    result = ours(box, "top", "-n", "x")
+    assert result.status == 1 and result.stderr == b"top: invalid number 'x'\n"
+
+
+def test_top_runs_until_killed(box: Sandbox) -> None:
+    kernel, proc, out = _start(box, ["top", "-d", "0.05"])
+    assert _wait(lambda: out.getvalue().count(b"COMMAND") >= 2)
+    kernel.signal_all(9)
+    assert _wait(proc.exited)
 
 
 def test_xargs_parallel_and_delimiter(box: Sandbox) -> None:

@@ -60,8 +60,7 @@ def configure(parser: argparse.ArgumentParser, manager: PluginManager) -> None:
                              "(repeatable; loopback registries always are; config: serve.insecure-registries)")
     parser.add_argument("--registry-auth-file", default=None, metavar="PATH",
                         help="Docker CLI config.json whose auths are used when a client sends no credentials "
-                             "(default: $DOCKER_CONFIG/config.json or ~/.docker/config.json when it exists; "
-                             "config: serve.registry-auth-file)")
+                             "(default: none, every client brings its own; config: serve.registry-auth-file)")
     parser.add_argument("--config", default=None,
                         help=f"TOML configuration file (default: {paths.config_file()} when it exists; env SOCKERLESS_CONFIG)")
 
@@ -104,7 +103,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         registry = RegistrySettings(
             mirrors=args.registry_mirrors or list(serve_cfg.get("registry-mirrors", [])),
             insecure=args.insecure_registries or list(serve_cfg.get("insecure-registries", [])),
-            config_file=args.registry_auth_file or serve_cfg.get("registry-auth-file") or _default_auth_file())
+            config_file=args.registry_auth_file or serve_cfg.get("registry-auth-file") or "")
     except ValueError as exc:
         raise SystemExit(f"sockerless: {exc}") from None
     return ServeOptions(backend=backend, data_root=data_root, listeners=listeners, tls=tls,
@@ -124,12 +123,6 @@ def _agent_settings(args: argparse.Namespace, serve_cfg: dict[str, Any]) -> HubS
             raise SystemExit(f"sockerless: cannot load the agent endpoint certificate: {exc}") from None
     url = args.agent_endpoint_url or str(serve_cfg.get("agent-endpoint-url", ""))
     return HubSettings(listen=listen, public_url=url, tls=tls)
-
-
-def _default_auth_file() -> str:
-    directory = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    path = os.path.join(directory, "config.json")
-    return path if os.path.exists(path) else ""
 
 
 def run(args: argparse.Namespace) -> int:

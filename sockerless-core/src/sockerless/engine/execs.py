@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .daemon import Engine
 
 MAX_EXECS_PER_CONTAINER = 1024
+EXEC_START_FAILED = 126
+"""The exit code dockerd records for an exec whose process could not be started."""
 
 
 @dataclass
@@ -115,8 +117,10 @@ class ExecService:
                 workdir=config.WorkingDir, user=config.User, tty=config.Tty, privileged=config.Privileged, io=io,
             )
         except StartError as exc:
+            # dockerd records 126 for an exec that could not start, whatever the reason
+            # (a container's own command gets 126/127 as a shell would)
             instance.running = False
-            instance.exit_code = exc.exit_code
+            instance.exit_code = EXEC_START_FAILED
             instance.done.set()
             io.stdout.close()
             io.stderr.close()

@@ -29,6 +29,8 @@ class Capability(enum.StrEnum):
     PODS = "pods"
     RESTART = "restart"
     STATS = "stats"
+    CHANGES = "changes"
+    """The container's filesystem changes can be listed and exported as a layer (diff, commit, build)."""
 
 
 @dataclass(frozen=True)

@@ -261,6 +261,30 @@ class BackendHooks:
         :class:`~sockerless.archive.ArchiveError` for refused content.
         """
 
+    # -- filesystem changes (docker diff, docker commit, RUN steps of docker build) ------------
+    @hookspec(firstresult=True)
+    def sockerless_container_changes(self, container: ContainerRecord) -> list[tuple[str, int]]:
+        """The container's filesystem changes against its image (capability ``changes``).
+
+        Return ``(path, kind)`` pairs, ``path`` absolute inside the container, ``kind``
+        as Docker counts it: 0 modified, 1 added, 2 deleted. A directory whose content
+        changed is itself modified. Files the runtime mounts in (``/etc/hostname``,
+        ``/etc/hosts``, ``/etc/resolv.conf``) are not changes, as with Docker. A directory comes
+        before what changed inside it (the order Docker's walk gives).
+        """
+
+    @hookspec(firstresult=True)
+    def sockerless_container_export_changes(self, container: ContainerRecord, destination: str) -> Any:
+        """Write the container's changes as an image layer (capability ``changes``).
+
+        ``destination`` is a host path of a new file: write an uncompressed tar of
+        everything added or modified (with the files' modes, owners, times and hard links)
+        and an OCI whiteout (``.wh.NAME``, empty) for everything deleted, an opaque marker
+        (``.wh..wh..opq``) in a directory that replaced a lower one. Member names are
+        relative (``etc/passwd``), parents before children, directories included. The
+        core may have paused the container. A never-started container gives an empty tar.
+        """
+
     # -- networks and volumes ----------------------------------------------------------------
     @hookspec(firstresult=True)
     def sockerless_network_create(self, network: NetworkRecord) -> Any:

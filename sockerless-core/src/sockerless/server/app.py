@@ -17,7 +17,7 @@ from ..api import versions
 from ..api.errors import DockerError
 from ..engine.daemon import Engine
 from .responses import error_body
-from .routes import archive, containers, execs, images, networks, system, volumes
+from .routes import archive, build, containers, execs, images, networks, swarm, system, volumes
 from .routing import API_VERSION_KEY
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class DockerAPI:
             self.router = takeover
         else:
             routes: list[Route] = []
-            for module in (system, archive, containers, execs, images, networks, volumes):
+            for module in (system, archive, containers, execs, images, build, networks, volumes, swarm):
                 routes.extend(module.routes(engine))
             self.router = Router(routes=routes, default=self._not_found)
         self.headers = [

@@ -25,6 +25,16 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 HIJACK_EXTENSION = "sockerless.hijack"
 
 
+HEAD_GRACE = 0.05
+"""Seconds the first stream bytes wait after the response head.
+
+Python clients (docker-py's ``exec_run``/``attach``, hence Compose v1 and Testcontainers) read
+the head through a buffered file and then switch to the raw socket: bytes that arrived together
+with the head are swallowed by that buffer. dockerd's process start takes far longer than the
+client needs to read the head; a process in the memory sandbox can answer within it.
+"""
+
+
 class HijackedStream:
     """A raw full-duplex stream taken over from an HTTP connection."""
 
@@ -35,7 +45,11 @@ class HijackedStream:
         self._eof = False
         self._lost = False
         self._waiter: asyncio.Future[None] | None = None
-        self.closed = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._release_at = loop.time() + HEAD_GRACE
+        self._held: list[bytes] | None = None
+        self._close_pending = False
+        self.closed = loop.create_future()
         """Resolved when the connection is gone."""
 
     # -- fed by the protocol -------------------------------------------------------------
@@ -83,8 +97,26 @@ class HijackedStream:
 
     def write(self, data: bytes) -> None:
         """Queue bytes for the client (dropped once the connection is gone)."""
-        if data and not self._lost and not self._transport.is_closing():
-            self._transport.write(data)
+        if not data or self._lost or self._transport.is_closing():
+            return
+        if self._held is not None:
+            self._held.append(data)
+            return
+        loop = asyncio.get_running_loop()
+        if self._release_at and loop.time() < self._release_at:
+            self._held = [data]
+            loop.call_at(self._release_at, self._release)
+            return
+        self._release_at = 0.0
+        self._transport.write(data)
+
+    def _release(self) -> None:
+        held, self._held = self._held or [], None
+        self._release_at = 0.0
+        if held and not self._lost and not self._transport.is_closing():
+            self._transport.write(b"".join(held))
+        if self._close_pending:
+            self.close()
 
     async def drain(self) -> None:
         """Wait while the transport's write buffer is above its high-water mark."""
@@ -92,7 +124,10 @@ class HijackedStream:
             await self._protocol.flow.drain()
 
     def close(self) -> None:
-        """Flush and close the connection."""
+        """Flush and close the connection (after held bytes went out)."""
+        if self._held is not None:
+            self._close_pending = True
+            return
         if not self._transport.is_closing():
             self._transport.close()
 

@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM."""
     from .server import Simulator, SimulatorConfig
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = args.log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(level)  # its request lines only when asked for (info, debug)
     if not _is_loopback(args.host):
         print(f"sockerless sim aws: refusing to listen on {args.host}: simulators listen on loopback only",
               file=sys.stderr)

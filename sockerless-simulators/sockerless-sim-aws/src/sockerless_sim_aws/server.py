@@ -30,6 +30,7 @@ from .lambda_.models import LambdaModel
 from .lambda_.runtime import FunctionRunner
 from .logs.api import LogsAPI
 from .logs.models import LogsModel
+from .moto_state import MotoState
 from .state import Changes, StateStore
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
+        # AWS managed policies (AmazonECSTaskExecutionRolePolicy...) exist in every real account.
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         config.data_dir.mkdir(parents=True, exist_ok=True)
         changes = Changes()
         executor = _make_executor(config)
@@ -81,6 +84,8 @@ class Simulator:
         self.state = StateStore(config.data_dir / "state.json" if config.persist else None,
                                 {"logs": self.logs, "ecs": self.ecs, "ecr": self.ecr, "lambda": self.lambdas},
                                 changes)
+        self.moto_state = MotoState(config.data_dir / "moto.pickle" if config.persist else None)
+        self.moto_state.load()
         self.state.load()
         self.tasks.recover()
         self.json_services = [LogsAPI(self.logs).service(), ECSAPI(self.ecs, self.tasks).service(),
@@ -113,7 +118,10 @@ class Simulator:
         request = Request(environ)
         handler = self.route(request)
         if handler is None:
-            return self._moto(environ, start_response)
+            result = self._moto(environ, start_response)
+            if request.method not in ("GET", "HEAD"):
+                self.moto_state.touch()  # after moto applied the change, so a save includes it
+            return result
         response = handler(request)
         return response(environ, start_response)
 
@@ -121,6 +129,7 @@ class Simulator:
         """Serve until :meth:`shutdown` (threaded: long-polling clients do not block others)."""
         self._server = make_server(self.config.host, self.config.port, self, threaded=True)
         self.state.start()
+        self.moto_state.start()
         log.info("AWS simulator listening on http://%s:%d", self.config.host, self.port)
         if ready is not None:
             ready.set()
@@ -128,6 +137,7 @@ class Simulator:
             self._server.serve_forever()
         finally:
             self.state.stop()
+            self.moto_state.stop()
 
     def shutdown(self) -> None:
         """Stop serving (from another thread)."""
@@ -141,8 +151,6 @@ class Simulator:
 
 
 def _moto_app() -> Any:
-    # AWS managed policies (AmazonECSTaskExecutionRolePolicy...) exist in every real account.
-    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     return DomainDispatcherApplication(create_backend_app)

@@ -4,7 +4,7 @@ A path found through ``PATH`` is classified by its content, like the kernel does
 
 * the sandbox's multi-call binary (``/bin/busybox`` of the built-in rootfs, or a real
   busybox ELF of an image): the applet named by ``argv[0]`` runs;
-* a WebAssembly module: refused until the WASM runner is present;
+* a WebAssembly module (its magic number): it runs under wasmtime (:mod:`..wasm`);
 * ``#!interpreter [arg]``: the interpreter runs with the script path;
 * any other ELF executable: refused clearly, the sandbox cannot run native code;
 * other text: run by ``/bin/sh``, as POSIX shells do on ``ENOEXEC``.
@@ -16,6 +16,7 @@ import errno
 import os
 import stat as stat_mod
 
+from .. import wasm
 from . import applets
 from .fs import FileSystem
 from .process import Process
@@ -89,8 +90,6 @@ def preflight(fs: FileSystem, argv: list[str], env: dict[str, str], cwd: str) ->
         raise ExecError(name, f'exec: "{name}": permission denied', 126)
     if head.startswith(b"\x7fELF") and os.path.basename(fs.realpath(path, cwd)) not in MULTICALL_NAMES:
         raise ExecError(name, f'exec: "{name}": exec format error: native executables cannot run in the memory sandbox', 126)
-    if head.startswith(b"\0asm"):
-        raise ExecError(name, f'exec: "{name}": WebAssembly modules are not supported by this sandbox yet', 126)
 
 
 def _read_head(proc: Process, path: str) -> bytes:
@@ -132,8 +131,8 @@ def execute_path(proc: Process, path: str, argv: list[str], *, depth: int = 0) -
     proc.fds.close_on_exec()
     if head.startswith(MULTICALL_MAGIC) or (head.startswith(b"\x7fELF") and os.path.basename(real) in MULTICALL_NAMES):
         return run_multicall(proc, argv)
-    if head.startswith(b"\0asm"):
-        raise ExecError(argv[0], "WebAssembly modules are not supported by this sandbox yet", 126)
+    if wasm.is_module(head):
+        return run_wasm(proc, path, argv)
     if head.startswith(b"\x7fELF"):
         raise ExecError(argv[0], "cannot execute binary file: native executables cannot run in the memory sandbox", 126)
     if head.startswith(b"#!") and depth < 4:
@@ -165,6 +164,51 @@ def run_multicall(proc: Process, argv: list[str]) -> int:
         raise ExecError(name, "applet not provided by the memory sandbox", 127)
     proc.argv = list(argv)
     return func(proc, argv)
+
+
+def run_wasm(proc: Process, path: str, argv: list[str]) -> int:
+    """Run the WebAssembly module at ``path`` with ``argv``."""
+    from ..wasm.runner import ModuleError
+
+    proc.argv = list(argv)
+    try:
+        return wasm.run(proc, path, argv)
+    except ModuleError as exc:
+        raise ExecError(argv[0], str(exc), exc.status) from None
+
+
+def module_path(fs: FileSystem, argv: list[str], env: dict[str, str], cwd: str) -> str:
+    """The module a ``wasi/wasm`` image's command names (found like a program, no execute bit needed).
+
+    Raises :class:`ExecError` when it is missing or not a WebAssembly module.
+    """
+    name = argv[0]
+    candidates = [name] if "/" in name else [f"{d or '.'}/{name}" for d in env.get("PATH", DEFAULT_PATH).split(":")]
+    for path in candidates:
+        try:
+            fd = fs.open(path, os.O_RDONLY, cwd=cwd)
+        except OSError:
+            continue
+        try:
+            head = os.read(fd, 8)
+        except OSError:
+            head = b""  # a directory
+        finally:
+            os.close(fd)
+        if not wasm.is_module(head):
+            raise ExecError(name, f'exec: "{name}": exec format error: a wasi/wasm image runs WebAssembly modules only', 126)
+        return path
+    raise ExecError(name, f'exec: "{name}": no such file or directory', 127)
+
+
+def run_module_entrypoint(proc: Process, argv: list[str]) -> int:
+    """Run the command of a ``wasi/wasm`` image: its module, as the entrypoint."""
+    try:
+        path = module_path(proc.kernel.fs, argv, proc.env, proc.cwd)
+        return run_wasm(proc, path, argv)
+    except ExecError as exc:
+        proc.stderr.write(f"{exc.reason}\n".encode())
+        return exc.status
 
 
 def run_entrypoint(proc: Process, argv: list[str]) -> int:

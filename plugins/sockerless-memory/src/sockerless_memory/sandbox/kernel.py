@@ -43,8 +43,11 @@ class Kernel:
         *,
         hostname: str = "localhost",
         on_init_exit: Callable[[Process], None] | None = None,
+        memory_limit: int | None = None,
     ) -> None:
         self.fs = fs
+        self.memory_limit = memory_limit
+        """Bytes of memory the container may use (``HostConfig.Memory``), None for no limit."""
         self.hostname = hostname
         self.boot_time = time.time()
         self.tty: OpenFile | None = None
@@ -170,19 +173,22 @@ class Kernel:
             proc.wait_plain(0.05)
 
     # -- signals -----------------------------------------------------------------------
-    def kill(self, pid: int, signum: int) -> None:
-        """``kill(pid, sig)``; ``ProcessLookupError`` when there is no such process."""
+    def kill(self, pid: int, signum: int, *, inside: bool = False) -> None:
+        """``kill(pid, sig)``; ``ProcessLookupError`` when there is no such process.
+
+        ``inside``: sent by a process of the container (its init ignores even SIGKILL then).
+        """
         proc = self._processes.get(pid)
         if proc is None or proc.exited():
             raise ProcessLookupError(errno.ESRCH, "No such process")
         if signum:
-            proc.deliver(signum)
+            proc.deliver(signum, inside=inside)
 
-    def kill_group(self, pgid: int, signum: int) -> int:
+    def kill_group(self, pgid: int, signum: int, *, inside: bool = False) -> int:
         """Signal every live process of a process group; returns how many got it."""
         targets = [p for p in self.processes() if p.pgid == pgid and not p.exited()]
         for proc in targets:
-            proc.deliver(signum)
+            proc.deliver(signum, inside=inside)
         return len(targets)
 
     def signal_all(self, signum: int) -> None:

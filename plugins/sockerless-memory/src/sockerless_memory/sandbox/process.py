@@ -358,8 +358,15 @@ class Process:
             disp is Disposition.DEFAULT and default_action(signum) is Action.IGNORE
         )
 
-    def deliver(self, signum: int) -> None:
-        """Send ``signum`` to this process (``kill(2)``)."""
+    def deliver(self, signum: int, *, inside: bool = False) -> None:
+        """Send ``signum`` to this process (``kill(2)``).
+
+        From outside (``docker kill``/``stop``), pid 1 gets only the signals it handles, plus
+        SIGKILL and SIGSTOP, as the init of a Linux PID namespace does. A signal sent from
+        ``inside`` the container (``kill $$`` in a script) acts on pid 1 as on any process,
+        as busybox ``sh`` scripts expect when they signal themselves (a deliberate choice:
+        Linux would protect init from its own namespace, so ``kill -9 $$`` would do nothing).
+        """
         if self.exited():
             return
         if signum == SIGKILL:
@@ -383,7 +390,7 @@ class Process:
                 if action is Action.STOP:
                     self._stopped = True
                 elif action is Action.TERMINATE:
-                    if self.pid == 1:
+                    if self.pid == 1 and not inside:
                         return  # the init of a PID namespace only gets signals it handles
                     self._terminating = signum
         self._wake()

@@ -29,5 +29,6 @@ from . import (  # noqa: F401
     sysinfo,
     testcmd,
     text,
+    top,
     xargs,
 )

@@ -106,7 +106,7 @@ def sleep(u: Util, argv: list[str]) -> int:
         try:
             total += parse_duration(arg)
         except ValueError:
-            u.usage_error(f"invalid number '{arg}'")
+            u.fail(f"invalid number '{arg}'")
     _sleep(u, total)
     return 0
 
@@ -193,6 +193,22 @@ def dirname(u: Util, argv: list[str]) -> int:
 _SEQ_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+def _seq_integers(u: Util, first: int, inc: int, last: int, sep: bytes) -> int:
+    """seq over whole numbers, written a few thousand at a time."""
+    numbers = range(first, last + (1 if inc > 0 else -1), inc)
+    if not numbers:
+        return 0
+    step = 4096
+    for start in range(0, len(numbers), step):
+        chunk = numbers[start:start + step]
+        if start:
+            u.out.write(sep)
+        u.out.write(sep.join([b"%d" % v for v in chunk]))
+        u.check()
+    u.out.write(b"\n")
+    return 0
+
+
 @utility("seq", usage="seq [-w] [-s SEP] [FIRST [INC]] LAST\n\nPrint numbers from FIRST to LAST, in steps of INC.\nFIRST, INC default to 1.\n\n\t-w\tPad to last with leading zeros\n\t-s SEP\tString separator")
 def seq(u: Util, argv: list[str]) -> int:
     """seq [-w] [-s SEP] [FIRST [INC]] LAST."""
@@ -213,6 +229,8 @@ def seq(u: Util, argv: list[str]) -> int:
     width = 0
     if "w" in opts:
         width = max(len(f"{first:.{decimals}f}"), len(f"{last:.{decimals}f}"))
+    if not decimals and not width and inc and all(v.is_integer() and abs(v) < 2 ** 53 for v in values):
+        return _seq_integers(u, int(first), int(inc), int(last), sep)
     n = 0
     started = False
     while True:

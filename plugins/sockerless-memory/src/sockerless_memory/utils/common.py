@@ -318,6 +318,29 @@ def iter_records(file: OpenFile, sep: bytes = b"\n") -> Iterator[bytes]:
         yield pending
 
 
+def iter_record_blocks(file: OpenFile, sep: bytes = b"\n") -> Iterator[list[bytes]]:
+    """The records of the file without terminators, in lists of what each read brought."""
+    pending = b""
+    while chunk := file.read1(CHUNK):
+        records = (pending + chunk).split(sep) if pending else chunk.split(sep)
+        pending = records.pop()
+        if records:
+            yield records
+    if pending:
+        yield [pending]
+
+
+def read_records(file: OpenFile, sep: bytes = b"\n") -> list[bytes]:
+    """Every record of the file, without terminators (for utilities that need all of them)."""
+    data = b"".join(iter_chunks(file))
+    if not data:
+        return []
+    records = data.split(sep)
+    if records[-1] == b"":
+        records.pop()
+    return records
+
+
 def iter_lines(file: OpenFile) -> Iterator[bytes]:
     """Lines with their newline (the last one may lack it)."""
     return iter_records(file, b"\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..sandbox.files import OpenFile
-from .common import Util, chomp, iter_chunks, iter_lines, iter_records, strerror, utility
+from .common import Util, chomp, iter_chunks, iter_lines, iter_record_blocks, strerror, utility
 from .regex import CLASS_MEMBERS, RegexError, compile_regex
 
 # -- cut ------------------------------------------------------------------------------
@@ -239,24 +239,27 @@ def uniq(u: Util, argv: list[str]) -> int:
     write = output.write if output is not None else u.out.write
     source = args[0] if args else "-"
 
+    only_repeated, only_unique, counted = "d" in opts, "u" in opts, "c" in opts
+
     def emit(line: bytes, count: int) -> None:
-        if ("d" in opts and count < 2) or ("u" in opts and count > 1):
+        if (only_repeated and count < 2) or (only_unique and count > 1):
             return
-        write((b"%7d " % count if "c" in opts else b"") + line + sep)
+        write((b"%7d " % count if counted else b"") + line + sep)
 
     def each(name: str, file: OpenFile) -> None:
         previous: bytes | None = None
         prev_key = b""
         count = 0
-        for raw in iter_records(file, sep):
-            line = chomp(raw, sep)
-            key = _uniq_key(line, skip_fields, skip_chars, width, "i" in opts)
-            if previous is not None and key == prev_key:
-                count += 1
-                continue
-            if previous is not None:
-                emit(previous, count)
-            previous, prev_key, count = line, key, 1
+        plain = not (skip_fields or skip_chars or width is not None or "i" in opts)
+        for block in iter_record_blocks(file, sep):
+            for line in block:
+                key = line if plain else _uniq_key(line, skip_fields, skip_chars, width, "i" in opts)
+                if previous is not None and key == prev_key:
+                    count += 1
+                    continue
+                if previous is not None:
+                    emit(previous, count)
+                previous, prev_key, count = line, key, 1
         if previous is not None:
             emit(previous, count)
 

@@ -7,7 +7,7 @@ import errno
 import stat as stat_mod
 
 from ..sandbox.files import OpenFile
-from .common import Util, chomp, iter_records, strerror, utility
+from .common import CHUNK, Util, chomp, iter_records, strerror, utility
 from .regex import Regex, RegexError, compile_regex, literal_regex, wrap
 
 _USAGE = """grep [-HhnlLoqvsrRiwFExz] [-m N] [-A|B|C N] { PATTERN | -e PATTERN... | -f FILE... } [FILE]...
@@ -96,6 +96,8 @@ class _Grep:
         self.found_any = False
         self.printed_group = False
         self.listed = 0
+        # plain selection of whole lines (the common case) goes a block of lines at a time
+        self.bulk = not (self.after or self.before or self.max_count is not None or any(k in opts for k in "oqclL"))
 
     def prefix(self, name: str, number: int, mark: bytes) -> bytes:
         parts = b""
@@ -105,7 +107,45 @@ class _Grep:
             parts += b"%d" % number + mark
         return parts
 
+    def search_bulk(self, label: str, file: OpenFile) -> None:
+        """Print the selected lines of ``file``, filtering whole blocks of lines at once."""
+        sep, out, invert = self.sep, self.u.out, self.invert
+        regexes = [regex.re.search for regex in self.matcher.regexes]
+        search = regexes[0] if len(regexes) == 1 else None
+        name = label.encode("utf-8", "surrogateescape") + b":" if self.show_names else b""
+        numbered = "n" in self.opts
+        number = 0
+        pending = b""
+        while True:
+            chunk = file.read1(CHUNK)
+            if chunk:
+                lines = (pending + chunk).split(sep) if pending else chunk.split(sep)
+                pending = lines.pop()
+            elif pending:
+                lines, pending = [pending], b""
+            else:
+                return
+            if search is not None:
+                hits = [(search(line) is None) is invert for line in lines]
+            else:
+                hits = [any(s(line) is not None for s in regexes) is not invert for line in lines]
+            if numbered:
+                selected = [name + b"%d:" % (number + i + 1) + line for i, line in enumerate(lines) if hits[i]]
+            else:
+                selected = [line for line, hit in zip(lines, hits, strict=True) if hit]
+            number += len(lines)
+            if selected:
+                self.found_any = True
+                if name and not numbered:
+                    out.write(name + (sep + name).join(selected) + sep)
+                else:
+                    out.write(sep.join(selected) + sep)
+            self.u.check()
+
     def search(self, name: str, file: OpenFile) -> None:
+        if self.bulk:
+            self.search_bulk("(standard input)" if name == "-" else name, file)
+            return
         opts, out = self.opts, self.u.out
         quiet = "q" in opts
         list_only = "l" in opts or "L" in opts

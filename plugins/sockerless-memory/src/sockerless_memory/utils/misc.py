@@ -514,7 +514,7 @@ def pkill(u: Util, argv: list[str]) -> int:
         u.usage_error()
     found = _matching(u, opts, rest[0] if rest else "")
     for proc in found:
-        proc.deliver(signum)
+        proc.deliver(signum, inside=True)
     return 0 if found else 1
 
 

@@ -26,9 +26,13 @@ class Options:
     """The options found on a command line, in order."""
 
     seen: list[tuple[str, str | None]] = field(default_factory=list)
+    _keys: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._keys.update(k for k, _ in self.seen)
 
     def __contains__(self, key: str) -> bool:
-        return any(k == key for k, _ in self.seen)
+        return key in self._keys
 
     def count(self, key: str) -> int:
         """How many times ``key`` was given (``-vv`` counts 2)."""
@@ -56,6 +60,7 @@ class Options:
     def add(self, key: str, value: str | None = None) -> None:
         """Record an option (utilities that pre-process argv use it)."""
         self.seen.append((key, value))
+        self._keys.add(key)
 
 
 def _parse_short_spec(spec: str) -> tuple[dict[str, int], bool]:

@@ -1,4 +1,4 @@
-"""Processes: env, kill, killall, pidof, ps, timeout, nice, nohup, time."""
+"""Processes: env, kill, killall, pidof, ps, top, timeout, nice, nohup, time."""
 
 from __future__ import annotations
 
@@ -52,17 +52,15 @@ def _list_signals(u: Util, names: list[str]) -> int:
     for name in names:
         if name.isdigit():
             num = int(name)
-            num = num - 128 if num > 128 else num
+            if num > 128:
+                num &= 127  # an exit status 128+n names signal n (busybox keeps the low 7 bits)
             label = signal_name(num) if num in range(1, 65) else None
-            if label is None or label.isdigit():
-                u.warn(f"bad signal name '{name}'")
-                continue
-            u.out.write(f"{label}\n".encode())
+            u.out.write(f"{label if label else num}\n".encode())
         else:
             try:
                 u.out.write(f"{parse_signal(name)}\n".encode())
             except ValueError:
-                u.warn(f"bad signal name '{name}'")
+                u.warn(f"unknown signal '{name}'")
     return u.status
 
 
@@ -70,7 +68,7 @@ def send_signal(u: Util, target: int, signum: int) -> None:
     """``kill(2)`` in the container: a pid, ``-PGID``, 0 (own group) or -1 (everything else)."""
     kernel = u.proc.kernel
     if target > 0:
-        kernel.kill(target, signum)
+        kernel.kill(target, signum, inside=True)
         return
     if target == -1:
         victims = [p for p in kernel.processes() if p.pid not in (1, u.proc.pid) and not p.exited()]
@@ -78,14 +76,14 @@ def send_signal(u: Util, target: int, signum: int) -> None:
             raise ProcessLookupError
         for victim in victims:
             if signum:
-                victim.deliver(signum)
+                victim.deliver(signum, inside=True)
         return
     group = u.proc.pgid if target == 0 else -target
     if signum == 0:
         if not any(p.pgid == group and not p.exited() for p in kernel.processes()):
             raise ProcessLookupError
         return
-    if kernel.kill_group(group, signum) == 0:
+    if kernel.kill_group(group, signum, inside=True) == 0:
         raise ProcessLookupError
 
 
@@ -176,7 +174,7 @@ def killall(u: Util, argv: list[str]) -> int:
             else:
                 u.status = 1
         for victim in victims:
-            victim.deliver(signum)
+            victim.deliver(signum, inside=True)
     return u.status
 
 
@@ -289,11 +287,11 @@ def timeout(u: Util, argv: list[str]) -> int:
     so it ends as PROG ends: killed by SIG when the time ran out (``$?`` 128+SIG, not
     GNU's 124).
     """
-    opts, args = u.getopt(argv[1:], "+s:k:t:", {"signal=": "s", "kill-after=": "k"})
+    opts, args = u.getopt(argv[1:], "+s:k:", {"signal=": "s", "kill-after=": "k"})
     signum = _signal_arg(u, opts.get("s", "TERM") or "TERM")
-    if len(args) < 2 and "t" not in opts:
+    if len(args) < 2:
         u.usage_error()
-    seconds_text = opts.get("t") if "t" in opts else args.pop(0)
+    seconds_text = args.pop(0)
     try:
         seconds = parse_duration(seconds_text or "")
         kill_after = parse_duration(opts.get("k") or "0") if "k" in opts else None
@@ -398,3 +396,32 @@ def time_(u: Util, argv: list[str]) -> int:
         u.proc.stderr.write(text.encode())
     return status.shell_status
 
+
+
+@utility("top", usage="top [-b] [-n COUNT] [-d SECONDS]\n\nShow a view of process activity in real time.\n\n\t-b\tBatch mode\n\t-n N\tExit after N iterations\n\t-d SEC\tDelay between updates")
+def top(u: Util, argv: list[str]) -> int:
+    """top [-b] [-n COUNT] [-d SECONDS]: the process table, redrawn every delay until COUNT or a signal.
+
+    The sandbox has no memory or CPU accounting per process, so the table carries what it knows
+    (pid, parent, user, state, CPU time, command line); images often run ``top`` just to stay up.
+    """
+    opts, _ = u.getopt(argv[1:], "bn:d:Hms:o:")
+    try:
+        count = int(opts.get("n") or 0) if "n" in opts else 0
+        delay = parse_duration(opts.get("d") or "5") if "d" in opts else 5.0
+    except ValueError:
+        u.fail(f"invalid number '{opts.get('n') if 'n' in opts else opts.get('d')}'")
+    iteration = 0
+    while True:
+        processes = [p for p in u.proc.kernel.processes() if p.status is None or not p.exited()]
+        u.out.write(f"Tasks: {len(processes)} total\n".encode())
+        u.out.write(b"  PID  PPID USER     STAT   TIME COMMAND\n")
+        for proc in processes:
+            user = proc.creds.user or user_label(u.proc, proc.creds.uid)
+            line = f"{proc.pid:5d} {proc.ppid:5d} {user:<8.8} {proc.state.value:<4} {_cpu_time(proc):>6} {' '.join(proc.argv)}"
+            u.out.write(line.encode("utf-8", "surrogateescape") + b"\n")
+        u.out.flush()
+        iteration += 1
+        if count and iteration >= count:
+            return 0
+        u.proc.sleep(max(delay, 0.1))

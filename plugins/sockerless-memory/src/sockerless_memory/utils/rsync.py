@@ -96,10 +96,17 @@ class _Sync:
         self.total = 0
         self.hard_links: dict[tuple[int, int], str] = {}  # -H: source inode -> its first copy
         self.device: int | None = None  # -x: the file system of the source being copied
+        self.created: str | None = None  # the destination directory this run created
 
     def say(self, text: str) -> None:
         if self.verbose:
             self.u.out.write(text.encode("utf-8", "surrogateescape") + b"\n")
+
+    def _is_source_dir(self, path: str) -> bool:
+        try:
+            return stat_mod.S_ISDIR(self.stat_source(path).st_mode)
+        except OSError:
+            return False
 
     def stat_source(self, path: str) -> os.stat_result:
         return self.u.stat(path, follow="L" in self.o)
@@ -145,7 +152,8 @@ class _Sync:
         elif stat_mod.S_ISREG(st.st_mode):
             self.file(src, dst, rel, st, dst_st)
         else:
-            self.say(f'skipping non-regular file "{rel}"')  # informational, as rsync reports it
+            # rsync prints this on stdout even without -v
+            self.u.out.write(f'skipping non-regular file "{rel or src}"\n'.encode("utf-8", "surrogateescape"))
 
     def _replace(self, dst: str, dst_st: os.stat_result | None, want_dir: bool) -> os.stat_result | None:
         """Remove what is in the way of an entry of the other kind."""
@@ -169,7 +177,7 @@ class _Sync:
             except OSError as exc:
                 u.warn(f'mkdir "{dst}" failed: {strerror(exc)} ({exc.errno})', 23)
                 return
-        changed = dst_st is None or (self.times and int(dst_st.st_mtime) != int(st.st_mtime)) or (
+        changed = dst_st is None or (not rel and (dst.rstrip("/") or "/") == self.created) or (self.times and int(dst_st.st_mtime) != int(st.st_mtime)) or (
             self.perms and dst_st.st_mode & 0o7777 != st.st_mode & 0o7777
         )
         if changed:  # like rsync, a directory is listed when it is created or its attributes change
@@ -180,7 +188,9 @@ class _Sync:
             except OSError as exc:
                 u.warn(f'opendir "{src}" failed: {strerror(exc)} ({exc.errno})', 23)
                 names = []
-            for name in names:
+            # as rsync lists them: a directory's other entries first, then its subdirectories
+            dirs = [n for n in names if self._is_source_dir(join(src, n))]
+            for name in [n for n in names if n not in dirs] + dirs:
                 self.transfer(join(src, name), join(dst, name), join(rel, name) if rel else name)
             if "delete" in self.o and (dst_st is not None or not self.dry) and u.exists(dst):
                 self.delete_extraneous(dst, rel, set(names))
@@ -373,6 +383,7 @@ def rsync(u: Util, argv: list[str]) -> int:
             except OSError as exc:
                 u.fail(f'mkdir "{dest}" failed: {strerror(exc)} ({exc.errno})', 11)
         sync.say(f"created directory {dest.rstrip('/') or '/'}")
+        sync.created = dest.rstrip("/") or "/"
         dest_is_dir = True
     for source in sources:
         try:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..sandbox.files import OpenFile
-from .common import Exit, Util, iter_lines, strerror, utility
+from .common import CHUNK, Exit, Util, iter_lines, strerror, utility
 from .regex import Regex, RegexError, compile_regex
 
 _USAGE = """sed [-i[SFX]] [-nrEs] [-f FILE]... [-e CMD]... [FILE]...
@@ -445,8 +445,29 @@ class _Input:
                 if line is not None:
                     return line
                 self._close()
-            if not self.paths:
+            if self._next_raw_file() is None:
                 return None
+
+    def blocks(self) -> Iterator[tuple[list[bytes], bool]]:
+        """The remaining input as lists of lines (without newlines), each with whether its last line had one."""
+        while True:
+            if self.current is None and self._next_raw_file() is None:
+                return
+            file = self.file
+            assert file is not None
+            pending = b""
+            while chunk := file.read1(CHUNK):
+                lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
+                pending = lines.pop()
+                if lines:
+                    yield lines, True
+            if pending:
+                yield [pending], False
+            self._close()
+
+    def _next_raw_file(self) -> OpenFile | None:
+        """Open the next input file (``current`` is then its line iterator)."""
+        while self.paths:
             path = self.paths.pop(0)
             try:
                 self.file = self.u.proc.stdin if path == "-" else self.u.open(path)
@@ -458,6 +479,8 @@ class _Input:
                 continue
             self.name = path
             self.current = iter_lines(self.file)
+            return self.file
+        return None
 
     def _close(self) -> None:
         if self.file is not None and self.name != "-":
@@ -611,6 +634,11 @@ class Sed:
     def run(self, inp: _Input, out: _Writer) -> int:
         """Process the whole input; returns the exit status requested by ``q``/``Q`` (or 0)."""
         self.out = out
+        if not self.quiet and all(
+            c.name == "s" and c.addr1 is None and not c.negate and c.write is None and not c.print_
+            and not c.empty_regex for c in self.commands
+        ):
+            return self._run_substitutions(inp, out)
         append: list[tuple[str, bytes]] = []
         first = inp.next()
         if first is None:
@@ -731,6 +759,26 @@ class Sed:
         except _Quit as stop:
             return stop.status
 
+    def _run_substitutions(self, inp: _Input, out: _Writer) -> int:
+        """The cycle of a script of unaddressed ``s`` commands (``sed s/a/b/g``), a block of lines at a time."""
+        steps = [(cmd, cmd.regex.re.search) for cmd in self.commands if cmd.regex is not None]
+        substitute = self.substitute
+        write = out.write
+        for lines, last_newline in inp.blocks():
+            for cmd, search in steps:
+                self.last_regex = cmd.regex
+                for i, ps in enumerate(lines):
+                    if search(ps) is not None:
+                        lines[i] = substitute(cmd, ps)[0]
+            if last_newline:
+                write(b"\n".join(lines))
+            else:
+                if len(lines) > 1:
+                    write(b"\n".join(lines[:-1]))
+                write(lines[-1], False)
+            self.u.check()
+        return 0
+
     def _flush_append(self, append: list[tuple[str, bytes]], out: _Writer) -> None:
         for kind, text in append:
             if kind == "text":
@@ -758,6 +806,8 @@ class Sed:
 
     def substitute(self, cmd: Command, ps: bytes) -> tuple[bytes, bool]:
         regex = self.regex_for(cmd.regex)
+        if regex.re.search(ps) is None:  # most lines: nothing to replace
+            return ps, False
         pieces: list[bytes] = []
         pos = 0
         count = 0

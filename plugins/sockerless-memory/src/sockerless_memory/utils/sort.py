@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..sandbox.files import OpenFile
-from .common import Util, chomp, iter_records, strerror, utility
+from .common import Util, read_records, strerror, utility
 
 _USAGE = """sort [-nrugMcszbdfiokthV] [-o FILE] [-k START[.OFS][OPTS][,END[.OFS][OPTS]] [-t CHAR] [FILE]...
 
@@ -232,7 +232,7 @@ def sort(u: Util, argv: list[str]) -> int:
     lines: list[bytes] = []
 
     def each(name: str, file: OpenFile) -> None:
-        lines.extend(chomp(raw, record_sep) for raw in iter_records(file, record_sep))
+        lines.extend(read_records(file, record_sep))
 
     for path in files or ["-"]:
         try:
@@ -259,6 +259,11 @@ def sort(u: Util, argv: list[str]) -> int:
                 return 1
             previous = current
         return 0
+    if not keys and not global_flags.strip("r"):  # whole lines, byte order: no keys to build
+        lines.sort(reverse="r" in global_flags)
+        if unique:
+            lines = [line for i, line in enumerate(lines) if not i or line != lines[i - 1]]
+        return _write_sorted(u, opts, b"".join(line + record_sep for line in lines))
     decorated = [(full_key(line), line) for line in lines]
     decorated.sort(key=lambda item: item[0])
     if unique:
@@ -271,7 +276,11 @@ def sort(u: Util, argv: list[str]) -> int:
                 kept.append(item)
                 last = key
         decorated = kept
-    output = b"".join(line + record_sep for _, line in decorated)
+    return _write_sorted(u, opts, b"".join(line + record_sep for _, line in decorated))
+
+
+def _write_sorted(u: Util, opts, output: bytes) -> int:
+    """Write the result to ``-o FILE`` (opened only now: it may be an input) or stdout."""
     if "o" in opts:
         path = opts.get("o") or ""
         try:

@@ -6,7 +6,7 @@ import stat as stat_mod
 
 from ..sandbox.files import OpenFile
 from ..sandbox.signals import SIGINT
-from .common import Util, chomp, iter_chunks, iter_lines, strerror, utility
+from .common import CHUNK, Util, chomp, iter_chunks, iter_lines, strerror, utility
 
 
 def _visible_table(tabs: bool) -> list[bytes]:
@@ -256,17 +256,24 @@ def _paste(u: Util, opts, delims: list[bytes], readers: list) -> int:
                 parts.append(delims[i % len(delims)] + line)
             u.out.write(b"".join(parts) + b"\n")
         return 0
-    while True:
-        row = [next(reader, None) for reader in readers]
-        if all(item is None for item in row):
-            return 0
+    # as busybox: a file that has ended contributes nothing, not even the delimiter after it
+    # (so when the last file ends first, the rows lose their newline)
+    last = len(readers) - 1
+    active = [True] * len(readers)
+    while any(active):
         parts = []
-        for i, item in enumerate(row):
-            if i:
-                parts.append(delims[(i - 1) % len(delims)])
-            parts.append(chomp(item) if item is not None else b"")
-        u.out.write(b"".join(parts) + b"\n")
+        for i, reader in enumerate(readers):
+            if not active[i]:
+                continue
+            item = next(reader, None)
+            if item is None:
+                active[i] = False
+                continue
+            parts.append(chomp(item))
+            parts.append(b"\n" if i == last else delims[i % len(delims)])
+        u.out.write(b"".join(parts))
         u.check()
+    return 0
 
 
 @utility("comm", usage="comm [-123] FILE1 FILE2\n\nCompare FILE1 with FILE2\n\n\t-1\tSuppress lines unique to FILE1\n\t-2\tSuppress lines unique to FILE2\n\t-3\tSuppress lines common to both files")
@@ -342,17 +349,30 @@ def tee(u: Util, argv: list[str]) -> int:
     return u.status
 
 
-def _counts(file: OpenFile) -> tuple[int, int, int, int, int]:
+def _counts(file: OpenFile, longest_wanted: bool) -> tuple[int, int, int, int, int]:
+    """Lines, words, characters, bytes and the longest line, a block of whole lines at a time."""
     lines = words = chars = size = longest = 0
-    for raw in iter_lines(file):
-        size += len(raw)
-        if raw.endswith(b"\n"):
-            lines += 1
-        words += len(raw.split())
-        chars += len(raw) if raw.isascii() else len(raw.decode("utf-8", "replace"))  # a bad byte counts as one
-        body = chomp(raw)
-        longest = max(longest, _width_of(body, False) if b"\t" in body or not body.isascii() else len(body))
-    return lines, words, chars, size, longest
+    pending = b""
+    while True:
+        chunk = file.read1(CHUNK)
+        if chunk:
+            block = pending + chunk if pending else chunk
+            cut = block.rfind(b"\n") + 1
+            if not cut:
+                pending = block
+                continue
+            block, pending = block[:cut], block[cut:]
+        elif pending:
+            block, pending = pending, b""
+        else:
+            return lines, words, chars, size, longest
+        size += len(block)
+        lines += block.count(b"\n")
+        words += len(block.split())
+        chars += len(block) if block.isascii() else len(block.decode("utf-8", "replace"))  # a bad byte counts as one
+        if longest_wanted:
+            for body in block.split(b"\n"):
+                longest = max(longest, _width_of(body, False) if b"\t" in body or not body.isascii() else len(body))
 
 
 @utility("wc", usage="wc [-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n\n\t-c\tCount bytes\n\t-m\tCount characters\n\t-l\tCount newlines\n\t-w\tCount words\n\t-L\tPrint longest line length")
@@ -366,7 +386,7 @@ def wc(u: Util, argv: list[str]) -> int:
     total = [0, 0, 0, 0, 0]
 
     def each(name: str, file: OpenFile) -> None:
-        counts = _counts(file)
+        counts = _counts(file, "L" in wanted)
         for i in range(4):
             total[i] += counts[i]
         total[4] = max(total[4], counts[4])

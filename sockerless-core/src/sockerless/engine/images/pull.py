@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import httpx
 
 from ...api import wire
 from ...api.errors import DockerError, InvalidParameter, NotFound, ServerError, Unauthorized, Unavailable
@@ -22,6 +24,7 @@ from ..registry import Credentials, RegistryClient, RegistryError, Unreachable
 from ..registry.auth import credentials_from_config_file
 from ..registry.client import INDEX_TYPES, MANIFEST_V1_SIGNED, Manifest, RepositorySession
 from ..registry.platforms import Platform, select_manifest
+from .blobs import DigestMismatch
 from .progress import layer_progress, layer_status, short_id
 from .service import BuiltinImage, ImageService, ProgressLine
 from .store import ImageStore, parse_config
@@ -29,6 +32,7 @@ from .store import ImageStore, parse_config
 log = logging.getLogger(__name__)
 
 CONCURRENT_DOWNLOADS = 3
+DOWNLOAD_ATTEMPTS = 3
 REPORT_EVERY = 512 * 1024
 FOREIGN_LAYERS = ("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
                   "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip")
@@ -84,6 +88,31 @@ class Puller:
         if isinstance(last, Unreachable):
             return await self._fallback(ref, last.message, False)
         raise _docker_error(ref, last)
+
+    async def pull_all_tags(self, repo: refs.Reference, platform: str, given: Credentials | None) -> AsyncIterator[ProgressLine]:
+        """Pull every tag of ``repo`` (offline: the built-in image as ``repo:latest``)."""
+        wanted = Platform.parse(platform) if platform else Platform.host()
+        latest = refs.Reference(repo.domain, repo.path, "latest")
+        try:
+            session = (await self.client.open(repo.domain, repo.path, self.credentials(repo.domain, given), "pull"))[-1]
+            tags = sorted(await session.list_tags())
+            if not tags:
+                raise NotFound(f"repository {repo.familiar_name} has no tags")
+            resolved = [(tag, await self._resolve(session, replace(repo, tag=tag), wanted, explicit=bool(platform)))
+                        for tag in tags]
+        except Unreachable as exc:
+            return await self._fallback(latest, exc.message, bool(platform) and not wanted.matches_host())
+        except RegistryError as exc:
+            raise _docker_error(repo, exc) from None
+        return self._download_all(repo, resolved)
+
+    async def _download_all(self, repo: refs.Reference, resolved: list[tuple[str, Resolved]]) -> AsyncIterator[ProgressLine]:
+        outcome: list[bool] = []
+        for tag, item in resolved:
+            async for line in self._download(replace(repo, tag=tag), item, outcome):
+                yield line
+        fresh = any(outcome)
+        yield {"status": f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {repo.familiar_name}"}
 
     async def distribution(self, ref: refs.Reference, given: Credentials | None) -> dict[str, Any]:
         """``GET /distribution/{name}/json``: the descriptor the reference names and its platforms."""
@@ -163,7 +192,10 @@ class Puller:
         yield {"status": f"Status: {'Image is up to date' if up_to_date else 'Downloaded newer image'} for {ref.familiar}"}
         self.events.publish("image", "pull", ref.familiar, {"name": ref.familiar_name})
 
-    async def _download(self, ref: refs.Reference, resolved: Resolved) -> AsyncIterator[ProgressLine]:
+    async def _download(self, ref: refs.Reference, resolved: Resolved,
+                        outcome: list[bool] | None = None) -> AsyncIterator[ProgressLine]:
+        """The progress of one image; with ``outcome``, whether it was new is appended there
+        instead of ending with the ``Status:`` line (an all-tags pull reports once)."""
         tag_or_digest = ref.digest or ref.tag
         yield {"status": f"Pulling from {ref.path}", "id": tag_or_digest}
         document = parse_config(resolved.config_raw)
@@ -175,8 +207,13 @@ class Puller:
         existing = self.store.store.images.get(resolved.image.body["config"]["digest"])
         complete = existing is not None and all(self.store.has_layer(d) for d in diff_ids)
         if not complete:
-            async for line in self._fetch_layers(resolved.session, layers, diff_ids):
-                yield line
+            try:
+                async for line in self._fetch_layers(resolved.session, layers, diff_ids):
+                    yield line
+            except RegistryError as exc:
+                raise _docker_error(ref, exc) from None
+            except DigestMismatch as exc:
+                raise ServerError(f"pull of {ref.familiar} failed: {exc}") from None
         self.store.blobs.put_bytes(resolved.top.raw)
         familiar_name = ref.familiar_name
         tags = [ref.familiar] if ref.tag else []
@@ -185,7 +222,10 @@ class Puller:
                                         repo_digests=[f"{familiar_name}@{resolved.top.digest}"], source=ref.name)
         yield {"status": f"Digest: {resolved.top.digest}"}
         fresh = before is None or before.Id != image.Id or not complete
-        yield {"status": f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {ref.familiar}"}
+        if outcome is None:
+            yield {"status": f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {ref.familiar}"}
+        else:
+            outcome.append(fresh)
         self.events.publish("image", "pull", ref.familiar, {"name": familiar_name})
 
     async def _fetch_layers(self, session: RepositorySession, layers: list[dict[str, Any]],
@@ -225,24 +265,39 @@ class Puller:
             queue.put_nowait(layer_status(layer_id, "Download complete"))
             return
         async with limiter:
-            total = int(descriptor.get("size") or 0)
-            response = await session.open_blob(digest)
-            writer = self.store.blobs.writer()
-            try:
-                reported = 0
-                async for chunk in response.aiter_raw(256 * 1024):
-                    writer.write(chunk)
-                    if writer.size - reported >= REPORT_EVERY:
-                        reported = writer.size
-                        queue.put_nowait(layer_progress(layer_id, "Downloading", writer.size, total))
-                queue.put_nowait(layer_status(layer_id, "Verifying Checksum"))
-                await asyncio.to_thread(writer.commit, digest)
-            except BaseException:
-                writer.abort()
-                raise
-            finally:
-                await response.aclose()
-            queue.put_nowait(layer_status(layer_id, "Download complete"))
+            for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+                try:
+                    await self._fetch_blob(session, descriptor, queue)
+                    break
+                except (Unreachable, httpx.TransportError) as exc:
+                    if attempt == DOWNLOAD_ATTEMPTS:
+                        raise Unreachable(f"download of {digest} failed {attempt} times: {exc}") from None
+                    log.info("download of %s failed (%s), retrying", digest, exc)
+                    queue.put_nowait(layer_status(layer_id, f"Retrying in {attempt} second{'s' if attempt > 1 else ''}"))
+                    await asyncio.sleep(attempt)
+        queue.put_nowait(layer_status(layer_id, "Download complete"))
+
+    async def _fetch_blob(self, session: RepositorySession, descriptor: dict[str, Any],
+                          queue: asyncio.Queue[ProgressLine | None]) -> None:
+        digest = descriptor["digest"]
+        layer_id = short_id(digest)
+        total = int(descriptor.get("size") or 0)
+        response = await session.open_blob(digest)
+        writer = self.store.blobs.writer()
+        try:
+            reported = 0
+            async for chunk in response.aiter_raw(256 * 1024):
+                writer.write(chunk)
+                if writer.size - reported >= REPORT_EVERY:
+                    reported = writer.size
+                    queue.put_nowait(layer_progress(layer_id, "Downloading", writer.size, total))
+            queue.put_nowait(layer_status(layer_id, "Verifying Checksum"))
+            await asyncio.to_thread(writer.commit, digest)
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            await response.aclose()
 
     async def _extract_in_order(self, todo: list[tuple[dict[str, Any], str]], downloads: list[asyncio.Task[None]],
                                 queue: asyncio.Queue[ProgressLine | None]) -> None:

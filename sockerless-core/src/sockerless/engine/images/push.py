@@ -11,7 +11,7 @@ from ...api.errors import DockerError, InvalidParameter, NotFound, ServerError, 
 from ...api.models.images import ImageRecord, LayerBlob
 from .. import reference as refs
 from ..events import EventBus
-from ..registry import Credentials, RegistryClient, RegistryError, Unreachable
+from ..registry import Credentials, RegistryClient, RegistryError
 from ..registry.auth import credentials_from_config_file
 from ..registry.client import MANIFEST_V2, RepositorySession
 from .progress import layer_progress, layer_status, short_id
@@ -82,9 +82,12 @@ class Pusher:
     async def _run(self, repo: refs.Reference, targets: list[tuple[str, ImageRecord]], session: RepositorySession,
                    sources: dict[str, list[str]]) -> AsyncIterator[ProgressLine]:
         yield {"status": f"The push refers to repository [{repo.name}]"}
-        for tag, image in targets:
-            async for line in self._push_image(repo, tag, image, session, sources):
-                yield line
+        try:
+            for tag, image in targets:
+                async for line in self._push_image(repo, tag, image, session, sources):
+                    yield line
+        except RegistryError as exc:
+            raise _docker_error(repo, exc) from None
 
     async def _push_image(self, repo: refs.Reference, tag: str, image: ImageRecord, session: RepositorySession,
                           sources: dict[str, list[str]]) -> AsyncIterator[ProgressLine]:
@@ -136,17 +139,14 @@ class Pusher:
         layer_id = short_id(diff_id)
         async with limiter:
             blob = await asyncio.to_thread(self.store.compressed_blob, diff_id)
-            try:
-                if await session.blob_exists(blob.Digest):
-                    queue.put_nowait(layer_status(layer_id, "Layer already exists"))
+            if await session.blob_exists(blob.Digest):
+                queue.put_nowait(layer_status(layer_id, "Layer already exists"))
+                return blob
+            for source in sources:
+                if await session.mount_blob(blob.Digest, source):
+                    queue.put_nowait(layer_status(layer_id, f"Mounted from {source}"))
                     return blob
-                for source in sources:
-                    if await session.mount_blob(blob.Digest, source):
-                        queue.put_nowait(layer_status(layer_id, f"Mounted from {source}"))
-                        return blob
-                await session.upload_blob(blob.Digest, blob.Size, self._read_blob(blob, layer_id, queue))
-            except Unreachable:
-                raise
+            await session.upload_blob(blob.Digest, blob.Size, self._read_blob(blob, layer_id, queue))
             queue.put_nowait(layer_status(layer_id, "Pushed"))
             return blob
 

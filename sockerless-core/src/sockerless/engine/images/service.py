@@ -70,6 +70,9 @@ class ImageService:
         a plain HTTP error as Docker does.
         """
         text = name if not tag else (f"{name}@{tag}" if tag.startswith("sha256:") else f"{name}:{tag}")
+        bare = refs.parse(text, default_tag="")
+        if not bare.tag and not bare.digest:  # no tag at all: every tag, as dockerd does (``docker pull -a``)
+            return await self.puller.pull_all_tags(bare, platform, auth)
         return await self.puller.pull(refs.parse(text), platform, auth)
 
     # -- tag and remove ------------------------------------------------------------------------------
@@ -82,7 +85,7 @@ class ImageService:
         self.store.tag(image, ref.familiar)
         self.events.publish("image", "tag", image.Id, {"name": ref.familiar})
 
-    def remove(self, ref: str, *, force: bool = False) -> list[dict[str, str]]:
+    def remove(self, ref: str, *, force: bool = False, prune_parents: bool = True) -> list[dict[str, str]]:
         """``docker rmi``: untag a reference; delete the image when nothing else refers to it."""
         image = self.find(ref)
         users = self._in_use(image.Id)
@@ -108,6 +111,21 @@ class ImageService:
         result += [{"Untagged": digest} for digest in image.RepoDigests]
         self._delete(image)
         result.append({"Deleted": image.Id})
+        if prune_parents:
+            result += self._remove_untagged_parents(image.Parent)
+        return result
+
+    def _remove_untagged_parents(self, parent_id: str) -> list[dict[str, str]]:
+        """Build steps' images below a deleted image go with it while nothing else needs them (as dockerd)."""
+        result = []
+        while parent_id:
+            parent = self.store.store.images.get(parent_id)
+            if (parent is None or parent.RepoTags or self._in_use(parent.Id)
+                    or any(other.Parent == parent.Id for other in self.store.images())):
+                break
+            self._delete(parent)
+            result.append({"Deleted": parent.Id})
+            parent_id = parent.Parent
         return result
 
     def _delete(self, image: ImageRecord) -> None:
@@ -140,6 +158,8 @@ class ImageService:
         for image in list(self.store.images()):
             if dangling_only and image.RepoTags:
                 continue
+            if any(other.Parent == image.Id for other in self.store.images()):
+                continue  # a build step's image under another one: it goes with its child
             if self._in_use(image.Id) or not filters.match_labels(image.Config.Labels):
                 continue
             if until is not None and parse_rfc3339(image.Created) > until:

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from ...api import wire
-from ...api.errors import InvalidParameter, no_such_image
+from ...api.errors import InvalidParameter, NotFound, no_such_image
 from ...api.models.images import ImageConfig, ImageRecord, LayerBlob, LayerRecord
 from .. import reference as refs
 from ..layers import LayerStore
@@ -71,8 +71,9 @@ class ImageStore:
 
     # -- recovery --------------------------------------------------------------------------------
     def recover(self) -> None:
-        """Startup: drop half-written blobs and layer directories no record knows about."""
+        """Startup: drop half-written blobs, spooled uploads and layer directories no record knows about."""
         self.blobs.recover()
+        shutil.rmtree(self.root / "tmp", ignore_errors=True)
         known = {record.DiffID.removeprefix("sha256:") for record in self.store.layers}
         known |= {layer.removeprefix("sha256:") for image in self.store.images for layer in image.Layers}
         known |= {layer.removeprefix("sha256:") for c in self.store.containers for layer in c.image_layers}
@@ -154,10 +155,10 @@ class ImageStore:
         return diff_id in self.store.layers and self.layer_dirs.exists(diff_id)
 
     def layer(self, diff_id: str) -> LayerRecord:
-        """The record of a layer; ``KeyError`` when unknown."""
+        """The record of a layer; 404 when the store has no data for it."""
         record = self.store.layers.get(diff_id)
         if record is None:
-            raise KeyError(diff_id)
+            raise NotFound(f"layer {diff_id} has no stored data (pull, load or build the image again)")
         return record
 
     def layer_path(self, diff_id: str) -> Path:

@@ -87,7 +87,7 @@ class RegistryClient:
         self._clients.clear()
 
     async def open(self, domain: str, repository: str, credentials: Credentials | None, actions: str = "pull", *,
-                   for_push: bool = False, extra_scopes: tuple[str, ...] = ()) -> list[RepositorySession]:
+                   for_push: bool = False, extra_scopes: tuple[str, ...] = (), offline: bool = False) -> list[RepositorySession]:
         """Sessions for every endpoint that answers ``/v2/``, in order of preference.
 
         Raises :class:`Unreachable` when none answers.
@@ -100,6 +100,7 @@ class RegistryClient:
             endpoints = [e for e in endpoints if e.mirror] + [known]
         for endpoint in endpoints:
             session = RepositorySession(self, endpoint, repository, credentials or ANONYMOUS, actions, extra_scopes)
+            session.offline = offline
             try:
                 await session.ping()
             except Unreachable as exc:
@@ -115,13 +116,17 @@ class RegistryClient:
         return sessions
 
 
-    async def login(self, domain: str, credentials: Credentials) -> None:
-        """Check ``credentials`` against the registry (``POST /auth``); raises :class:`RegistryError` when refused."""
-        session = (await self.open(domain, "", credentials, for_push=True))[-1]
+    async def login(self, domain: str, credentials: Credentials) -> str:
+        """Check ``credentials`` against the registry (``POST /auth``); raises :class:`RegistryError` when refused.
+
+        Returns the identity (refresh) token a token server handed out for offline use, or ``""``.
+        """
+        session = (await self.open(domain, "", credentials, for_push=True, offline=True))[-1]
         response = await session.request("GET", "/v2/")
         if response.status_code in (401, 403):
             raise RegistryError("unauthorized: incorrect username or password", 401, "UNAUTHORIZED")
         await check(response, "login")
+        return session.refresh_token
 
 
 class RepositorySession:
@@ -135,6 +140,9 @@ class RepositorySession:
         self.credentials = credentials
         self.scopes = (f"repository:{repository}:{actions}", *extra_scopes) if repository else extra_scopes
         self._authorization: str | None = None
+        self.offline = False
+        """Ask the token server for a refresh token too (``docker login``)."""
+        self.refresh_token = ""
         if credentials.registry_token:
             self._authorization = f"Bearer {credentials.registry_token}"
 
@@ -209,6 +217,8 @@ class RepositorySession:
             else:
                 params = [("service", service)] if service else []
                 params += [("scope", scope) for scope in self.scopes]
+                if self.offline and creds.username:
+                    params += [("offline_token", "true"), ("client_id", "docker")]
                 auth = (creds.username, creds.password) if creds.username else None
                 response = await self.http.get(realm, params=params, auth=auth)
         except (httpx.TransportError, ssl.SSLError) as exc:
@@ -220,6 +230,7 @@ class RepositorySession:
             raise RegistryError(f"token server answered {response.status_code}", 502)
         body = response.json()
         token = body.get("token") or body.get("access_token")
+        self.refresh_token = str(body.get("refresh_token") or self.refresh_token)
         if not token:
             raise RegistryError("the token server's answer holds no token", 502)
         return str(token)
@@ -252,6 +263,20 @@ class RepositorySession:
                                       headers={"Content-Type": media_type}, content=raw)
         await check(response, "manifest upload")
         return response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(raw).hexdigest()
+
+    async def list_tags(self) -> list[str]:
+        """Every tag of the repository (following ``Link`` pagination)."""
+        tags: list[str] = []
+        url = f"/v2/{self.repository}/tags/list?n=1000"
+        for _ in range(100):
+            response = await self.request("GET", url)
+            await check(response, f"tags of {self.repository}")
+            tags += [str(t) for t in (response.json().get("tags") or [])]
+            link = response.headers.get("Link", "")
+            if 'rel="next"' not in link:
+                break
+            url = self._absolute(link.split(";", 1)[0].strip().strip("<>"))
+        return tags
 
     # -- blobs ---------------------------------------------------------------------------------
     async def get_blob(self, digest: str) -> bytes:

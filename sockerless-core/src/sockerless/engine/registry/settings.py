@@ -46,7 +46,7 @@ class RegistrySettings:
         for entry in self.insecure:
             if "/" not in entry:
                 indexes[entry] = {"Name": entry, "Mirrors": [], "Secure": False, "Official": False}
-        return {"AllowNondistributableArtifactsCIDRs": None, "AllowNondistributableArtifactsHostnames": None,
+        return {"AllowNondistributableArtifactsCIDRs": [], "AllowNondistributableArtifactsHostnames": [],
                 "InsecureRegistryCIDRs": cidrs, "IndexConfigs": indexes, "Mirrors": mirrors}
 
     def is_insecure(self, host: str) -> bool:

@@ -329,7 +329,6 @@ def routes(engine: Engine) -> list[DockerRoute]:
         DockerRoute("/containers/{id}/logs", logs, methods=["GET"]),
         DockerRoute("/containers/{id}/attach", attach, methods=["POST"]),
         DockerRoute("/containers/{id}", remove, methods=["DELETE"]),
-        DockerRoute("/containers/{id}/changes", refused("filesystem changes"), methods=["GET"]),
         DockerRoute("/containers/{id}/stats", stats, methods=["GET"]),
         DockerRoute("/containers/{id}/attach/ws", refused("attach over websocket"), methods=["GET"]),
     ]

@@ -33,15 +33,18 @@ def routes(engine: Engine) -> list[DockerRoute]:
         instance = execs.find(request.path_params["id"])
         body = await json_body(request, ExecStartRequest)
         config = instance.config
-        tty = config.Tty or body.Tty
+        # as in dockerd: the process has a terminal when the exec was created with one, while the
+        # framing follows the start request (docker-py starts Tty execs unframed only when asked)
+        tty = config.Tty
+        raw = body.Tty
         if body.Detach:
             io = ProcessIO(stdin=None, stdout=_discard(), stderr=_discard(), tty=tty)
             process = await execs.start(instance, io)
             asyncio.get_running_loop().create_task(execs.finish(instance, process))
             return Response(status_code=200)
         keys = parse_detach_keys(config.DetachKeys or DEFAULT_DETACH_KEYS)
-        conn = hijack(request, framing.content_type(tty, api_version(request)))
-        sink = StreamSink(conn, tty=tty, stdout=config.AttachStdout, stderr=config.AttachStderr)
+        conn = hijack(request, framing.content_type(raw, api_version(request)))
+        sink = StreamSink(conn, tty=raw, stdout=config.AttachStdout, stderr=config.AttachStderr)
         open_streams = {framing.STDOUT} if tty else {framing.STDOUT, framing.STDERR}
         streams_done = asyncio.Event()
 
@@ -60,14 +63,23 @@ def routes(engine: Engine) -> list[DockerRoute]:
             process = await execs.start(instance, io)
         except Exception as exc:
             message = getattr(exc, "message", str(exc))
-            conn.write(framing.encode(framing.STDERR, f"{message}\n".encode(), tty=tty))
+            conn.write(framing.encode(framing.STDERR, f"{message}\n".encode(), tty=raw))
             conn.close()
             return HijackedResponse()
         pump = asyncio.ensure_future(pump_stdin(conn, stdin, keys, close_on_eof=True)) if stdin is not None else None
         try:
             finished = asyncio.ensure_future(execs.finish(instance, process))
-            await asyncio.wait([finished, asyncio.ensure_future(conn.closed)], return_when=asyncio.FIRST_COMPLETED)
-            if finished.done():
+            waiting = [finished, asyncio.ensure_future(conn.closed)]
+            if pump is not None:
+                waiting.append(pump)
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            while pump is not None and pump.done() and not pump.result() and not finished.done() and not conn.lost:
+                # stdin ended (half-close): keep streaming output until the process or the connection ends
+                await asyncio.wait(waiting[:2], return_when=asyncio.FIRST_COMPLETED)
+            detached = pump is not None and pump.done() and pump.result()
+            if detached:
+                pass  # the exec runs on without a client, as with dockerd; its output is dropped
+            elif finished.done():
                 try:
                     await asyncio.wait_for(streams_done.wait(), 5.0)
                 except TimeoutError:

@@ -67,6 +67,9 @@ def routes(engine: Engine) -> list[DockerRoute]:
         for container in engine.store.containers:
             counts[container.image_id] = counts.get(container.image_id, 0) + 1
         records = images.list(filters)
+        if not qbool(request, "all"):  # build steps' images stay out of sight, as with dockerd
+            parents = {image.Parent for image in engine.store.images if image.Parent}
+            records = [i for i in records if i.RepoTags or i.Id not in parents]
         return JSONResponse([image_summary(i, version, counts.get(i.Id, 0) if qbool(request, "shared-size") else -1)
                              for i in records])
 
@@ -77,7 +80,16 @@ def routes(engine: Engine) -> list[DockerRoute]:
         image = images.find(request.path_params["name"])
         document = engine.image_store.config_document(image)
         sizes = {layer: record.Size for layer in image.Layers if (record := engine.store.layers.get(layer))}
-        return JSONResponse(image_history(image, document, sizes))
+        entries = image_history(image, document, sizes)
+        # as dockerd: entries newest first belong to the image, then its parent, and so on, while known
+        current = image
+        for entry in entries:
+            entry["Id"], entry["Tags"] = current.Id, list(current.RepoTags) or None
+            parent = engine.store.images.get(current.Parent) if current.Parent else None
+            if parent is None:
+                break
+            current = parent
+        return JSONResponse(entries)
 
     async def distribution(request: Request) -> Response:
         credentials = credentials_from_header(request.headers.get("X-Registry-Auth"))
@@ -97,7 +109,8 @@ def routes(engine: Engine) -> list[DockerRoute]:
         return Response(status_code=201)
 
     async def remove(request: Request) -> Response:
-        return JSONResponse(images.remove(request.path_params["name"], force=qbool(request, "force")))
+        return JSONResponse(images.remove(request.path_params["name"], force=qbool(request, "force"),
+                                          prune_parents=not qbool(request, "noprune")))
 
     async def prune(request: Request) -> Response:
         filters = Filters.parse(qstr(request, "filters") or None, PRUNE_FILTERS)
@@ -117,9 +130,6 @@ def routes(engine: Engine) -> list[DockerRoute]:
         DockerRoute("/images/load", load, methods=["POST"]),
         DockerRoute("/images/get", save, methods=["GET"]),
         DockerRoute("/images/search", refused("registry search"), methods=["GET"]),
-        DockerRoute("/build", refused("image build (docker build)"), methods=["POST"]),
-        DockerRoute("/build/prune", refused("build cache prune"), methods=["POST"]),
-        DockerRoute("/commit", refused("commit"), methods=["POST"]),
         DockerRoute("/images/{name:path}/json", inspect, methods=["GET"]),
         DockerRoute("/images/{name:path}/history", history, methods=["GET"]),
         DockerRoute("/images/{name:path}/tag", tag, methods=["POST"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import socket
 import time
@@ -132,12 +133,12 @@ def routes(engine: Engine) -> list:
         server = str(body.get("serveraddress") or "") if isinstance(body, dict) else ""
         domain = registry_domain(server)
         try:
-            await engine.registry.login(domain, credentials)
+            identity_token = await engine.registry.login(domain, credentials)
         except RegistryError as exc:
             if exc.status in (401, 403):
                 raise Unauthorized(f"login attempt to {server or domain} failed with status: 401 Unauthorized") from None
             raise ServerError(f"login to {domain} failed: {exc.message}") from None
-        return JSONResponse({"Status": "Login Succeeded", "IdentityToken": ""})
+        return JSONResponse({"Status": "Login Succeeded", "IdentityToken": identity_token})
 
     return [
         DockerRoute("/_ping", ping, methods=["GET", "HEAD"]),
@@ -147,6 +148,11 @@ def routes(engine: Engine) -> list:
         DockerRoute("/system/df", system_df, methods=["GET"]),
         DockerRoute("/auth", auth, methods=["POST"]),
     ]
+
+
+def _host_cgroup_version() -> str:
+    """The host's cgroup hierarchy version, as dockerd reports it ("2" on a unified hierarchy)."""
+    return "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
 
 
 def _go_arch(machine: str) -> str:
@@ -207,7 +213,7 @@ def _info(engine: Engine, daemon_id: str) -> dict[str, Any]:
         "SystemTime": rfc3339_nano(time.time_ns()),
         "LoggingDriver": "json-file",
         "CgroupDriver": "none",
-        "CgroupVersion": "",
+        "CgroupVersion": _host_cgroup_version(),
         "NEventsListener": 0,
         "KernelVersion": facts["kernel"],
         "OperatingSystem": facts["operating_system"],

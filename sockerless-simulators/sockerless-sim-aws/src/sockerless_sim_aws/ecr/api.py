@@ -102,15 +102,24 @@ class ECRAPI:
                 [{"imageDigest": manifest.digest}]
         return {"imageIds": ids}
 
-    def batch_get_image(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        repo = self.model.get(required(body, "repositoryName"))
-        images, failures = [], []
-        for image_id in required(body, "imageIds"):
+    def _found(self, repo: Repository, image_ids: list[dict[str, str]]
+               ) -> tuple[list[tuple[dict[str, str], ImageManifest]], list[dict[str, Any]]]:
+        """The image ids that resolve, with their manifests, and batch failures for the rest."""
+        found, failures = [], []
+        for image_id in image_ids:
             manifest = self.model.resolve(repo, image_id.get("imageDigest") or image_id.get("imageTag", ""))
             if manifest is None:
                 failures.append({"imageId": image_id, "failureCode": "ImageNotFound",
                                  "failureReason": "Requested image not found"})
-                continue
+            else:
+                found.append((image_id, manifest))
+        return found, failures
+
+    def batch_get_image(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        repo = self.model.get(required(body, "repositoryName"))
+        images = []
+        found, failures = self._found(repo, required(body, "imageIds"))
+        for image_id, manifest in found:
             images.append({"registryId": account_id(), "repositoryName": repo.name,
                            "imageId": {"imageDigest": manifest.digest, **({"imageTag": image_id["imageTag"]}
                                                                           if image_id.get("imageTag") else {})},
@@ -120,13 +129,9 @@ class ECRAPI:
 
     def batch_delete_image(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         repo = self.model.get(required(body, "repositoryName"))
-        deleted, failures = [], []
-        for image_id in required(body, "imageIds"):
-            manifest = self.model.resolve(repo, image_id.get("imageDigest") or image_id.get("imageTag", ""))
-            if manifest is None:
-                failures.append({"imageId": image_id, "failureCode": "ImageNotFound",
-                                 "failureReason": "Requested image not found"})
-                continue
+        deleted = []
+        found, failures = self._found(repo, required(body, "imageIds"))
+        for image_id, manifest in found:
             tag = image_id.get("imageTag")
             if tag and not image_id.get("imageDigest") and len(manifest.tags) > 1:
                 with self.model.lock:

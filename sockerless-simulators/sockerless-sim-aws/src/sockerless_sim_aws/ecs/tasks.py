@@ -69,6 +69,9 @@ class TaskRunner:
                 if container.get("lastStatus") != "STOPPED":
                     self.model.update_container(task, container["name"], lastStatus="STOPPED",
                                                 reason="the simulator restarted while the container ran")
+            for attachment in task.view.get("attachments", []):
+                network.detach_eni(task.region, attachment)
+                attachment["status"] = "DELETED"
             self.model.update_task(task, lastStatus="STOPPED", desiredStatus="STOPPED",
                                    stopCode=task.view.get("stopCode") or "TaskFailedToStart",
                                    stoppedReason=task.view.get("stoppedReason") or "the simulator restarted",

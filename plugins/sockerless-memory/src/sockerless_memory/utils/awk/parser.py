@@ -437,7 +437,11 @@ class Parser:
         redirect = None
         if self.tok.kind in (">", ">>", "|"):
             mode = self.advance().kind
-            target = self.concatenation()
+            self.print_depth += 1  # busybox: the target is a whole expression (print 1 > c ? "a" : "b")
+            try:
+                target = self.ternary()
+            finally:
+                self.print_depth -= 1
             redirect = (mode, target)
         if is_printf:
             if not args:

@@ -1,0 +1,1 @@
+"""The classic builder (``docker build``), ``docker commit`` and ``docker diff``."""
