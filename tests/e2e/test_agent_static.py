@@ -91,6 +91,7 @@ async def _exec(bridge: AgentBridge, argv: list[str], stdin: bytes | None = None
     return result.code, bytes(out), bytes(err)
 
 
+@pytest.mark.timeout(900)  # the first run of a source version includes the build
 def test_static_agent_serves_exec_in_busybox(busybox_agent):
     async def scenario():
         hub = AgentHub()
