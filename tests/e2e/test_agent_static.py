@@ -1,6 +1,6 @@
 """The self-contained agent build in a busybox image (no Python in it) on the real dockerd, serving exec.
 
-The build (``plugins/sockerless-agent/build/build-static.sh``) is made once per source
+The build (``plugins/sockerless-agent/packaging/build-static.sh``) is made once per source
 version and cached under ``$SOCKERLESS_TEST_CACHE`` (default ``~/.cache/sockerless``):
 about 2-5 minutes on two busy cores the first time, nothing afterwards.
 """
@@ -25,7 +25,7 @@ from sockerless.engine.stdio import InputStream, OutputStream, ProcessIO
 from sockerless.plugins.backend import StartError
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD = REPO / "plugins" / "sockerless-agent" / "build" / "build-static.sh"
+BUILD = REPO / "plugins" / "sockerless-agent" / "packaging" / "build-static.sh"
 SOURCES = [REPO / "plugins" / "sockerless-agent" / "src", REPO / "sockerless-core" / "src" / "sockerless" / "agent",
            REPO / "sockerless-core" / "src" / "sockerless" / "archive", BUILD.parent]
 
