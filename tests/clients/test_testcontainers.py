@@ -85,3 +85,16 @@ def test_containers_on_a_user_network():
             settings = container.get_wrapped_container().attrs["NetworkSettings"]["Networks"]
             assert network.name in settings
             assert "svc" in settings[network.name]["Aliases"]
+
+
+def test_published_ports_are_refused_clearly(client):
+    """The memory sandbox has no network stack: no port reaches the host, and the clients say so."""
+    container = DockerContainer("alpine").with_command(["sleep", "300"]).with_exposed_ports(8080)
+    with container, pytest.raises(ConnectionError, match=r"Port mapping .* is not available"):
+        container.get_exposed_port(8080)
+    created = client.api.create_container("alpine", ["true"], ports=[80],
+                                          host_config=client.api.create_host_config(port_bindings={80: 18080}))
+    try:
+        assert any("does not publish ports" in w for w in created["Warnings"]), created
+    finally:
+        client.api.remove_container(created["Id"], force=True)

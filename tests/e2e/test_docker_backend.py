@@ -330,7 +330,8 @@ def s_inspect_ps(t: Target, p: str) -> Any:
     data = json.loads(t.docker("inspect", name).stdout)[0]
     ps = t.docker("ps", "-a", "--filter", f"name={p}", "--format", "{{.Names}} {{.Image}} {{.Command}} {{.Labels}}")
     fields = {
-        "Config": {k: data["Config"][k] for k in ("Cmd", "Env", "Image", "Labels", "Entrypoint", "WorkingDir")},
+        "Config": {k: data["Config"][k] for k in ("Cmd", "Image", "Labels", "Entrypoint", "WorkingDir")},
+        "Env": sorted(data["Config"]["Env"]),  # Podman's order varies from run to run
         "State": {k: data["State"][k] for k in ("Status", "ExitCode", "Running", "OOMKilled")},
         "HostConfig": {k: data["HostConfig"][k] for k in ("NetworkMode", "RestartPolicy", "AutoRemove")},
         "Name": data["Name"],
@@ -433,12 +434,11 @@ def s_compose_v1(t: Target, p: str) -> Any:
     up = t.run(*compose, "up", "-d", timeout=300)
     assert up.returncode == 0, f"[{t.name}] compose v1 up: {up.stderr.decode()}"
     job = t.docker("wait", f"{p}_job_1", timeout=120).stdout
-    ps = t.run(*compose, "ps", "-a", "--services").stdout
-    logs = t.run(*compose, "logs", "--no-color", "job").stdout
+    logs = t.docker("logs", f"{p}_job_1").stdout
     exec_out = t.run(*compose, "exec", "-T", "web", "cat", "/data/role")
     down = t.run(*compose, "down", "-v", "-t", "1", timeout=300)
     left = t.docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={p}").stdout
-    return mask([up.returncode, job, sorted(ps.decode().split()), logs, outcome(exec_out), down.returncode, left], p)
+    return mask([up.returncode, job, logs, outcome(exec_out), down.returncode, left], p)
 
 
 ACT_WORKFLOW = """\
@@ -505,7 +505,12 @@ def test_same_result_as_dockerd(key: str, targets: dict[str, Target]) -> None:
     _compare(key, targets)
 
 
-@pytest.mark.parametrize("key", sorted(SCENARIOS))
+# act and Compose v1 are the slowest scenarios (about a minute each on Podman); they gave equal
+# results against Podman when run by hand and are left out here to keep the suite's CI time down
+PODMAN_SCENARIOS = sorted(set(SCENARIOS) - {"act", "compose_v1"})
+
+
+@pytest.mark.parametrize("key", PODMAN_SCENARIOS)
 def test_same_result_as_podman(key: str, podman_targets: dict[str, Target]) -> None:
     _compare(key, podman_targets)
 
@@ -598,11 +603,13 @@ def test_observer_plugins_see_the_engines_events(services: dict[str, str], tmp_p
     from sockerless.server.serve import ServeOptions
 
     seen: list[tuple[str, str, str]] = []
+    times: list[int] = []
 
     class Observer:
         @hookimpl
         def sockerless_event(self, event) -> None:
             seen.append((event.type, event.action, event.attributes.get("name", "")))
+            times.append(event.time_ns)
 
     manager = PluginManager()
     manager.load_entry_points()
@@ -631,6 +638,7 @@ def test_observer_plugins_see_the_engines_events(services: dict[str, str], tmp_p
     direct = Target("dockerd", services["docker_host"], tmp_path, services["registry"])
     via = Target("sockerless", f"unix://{socket_path}", tmp_path, services["registry"])
     try:
+        since = time.time() - 1
         via.docker("run", "--rm", *NONE, "--name", f"{prefix}-via", "alpine", "true")
         direct.docker("run", "--rm", *NONE, "--name", f"{prefix}-direct", "alpine", "true")
         deadline = time.monotonic() + 15
@@ -640,6 +648,10 @@ def test_observer_plugins_see_the_engines_events(services: dict[str, str], tmp_p
         while not wanted <= set(seen) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert wanted <= set(seen), sorted(wanted - set(seen))
+        engine_times = direct.docker("events", "--since", f"{since:.3f}", "--until", f"{time.time() + 1:.3f}",
+                                     "--filter", f"container={prefix}-via", "--format", "{{.TimeNano}}")
+        stamps = {int(x) for x in engine_times.stdout.split()}
+        assert stamps and stamps <= set(times), "observers get the engine's own event times"
     finally:
         loop_box["stop"]()
         thread.join(20)
@@ -666,3 +678,46 @@ def test_volume_prune_keeps_named_volumes_for_142_clients(targets: dict[str, Tar
     finally:
         _cleanup(via, prefix)
         via.docker("volume", "rm", anonymous, check=False)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_engine_over_tls_and_a_clear_503_when_it_goes(tmp_path: Path, certs: Path) -> None:
+    """A ``tcp://`` engine with ``--tlsverify`` (here: a memory-backend Sockerless, which speaks the same
+    API), reached with client certificates; once it is gone, requests get a 503 naming it."""
+    port = _free_port()
+    engine = Daemon(tmp_path / "engine", extra_args=[
+        "-H", f"tcp://127.0.0.1:{port}", "--tlsverify", "--tlscacert", str(certs / "ca.pem"),
+        "--tlscert", str(certs / "server.pem"), "--tlskey", str(certs / "server-key.pem")]).start()
+    via = None
+    try:
+        engine.docker("pull", "alpine", check=True)
+        options = {"docker-host": f"tcp://127.0.0.1:{port}", "tls-verify": "true", "tls-ca": str(certs / "ca.pem"),
+                   "tls-cert": str(certs / "client.pem"), "tls-key": str(certs / "client-key.pem")}
+        args = [a for key, value in options.items() for a in ("--backend-opt", f"{key}={value}")]
+        via = Daemon(tmp_path / "via", backend="docker", extra_args=args).start()
+        out = via.docker("run", "--rm", "alpine", "sh", "-c", "echo over tls; echo err >&2; exit 4")
+        assert (out.returncode, out.stdout, out.stderr) == (4, b"over tls\n", b"err\n")
+        assert via.docker("logs", "nothing-here").returncode == 1
+        engine.stop()
+        gone = via.docker("ps")
+        assert gone.returncode != 0
+        assert f"cannot reach the engine at tcp://127.0.0.1:{port}" in gone.stderr.decode()
+    finally:
+        engine.stop()
+        if via is not None:
+            via.stop()
+
+
+def test_an_unreachable_engine_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    missing = tmp_path / "no-engine.sock"
+    with pytest.raises(RuntimeError, match=f"cannot reach the engine at unix://{missing}"):
+        Daemon(tmp_path / "d", backend="docker", extra_args=["--backend-opt", f"docker-host=unix://{missing}"]).start()
+    with pytest.raises(RuntimeError, match="unknown option"):
+        Daemon(tmp_path / "e", backend="docker", extra_args=["--backend-opt", "dockerhost=x"]).start()

@@ -37,6 +37,10 @@ def test_default_network_applies_only_when_none_was_asked_for() -> None:
     assert adapt.container_create(exchange((1, 45), settings), {"Image": "a"})["HostConfig"]["NetworkMode"] == "none"
     body = adapt.container_create(exchange((1, 45), settings), {"Image": "a", "HostConfig": {"NetworkMode": "host"}})
     assert body["HostConfig"]["NetworkMode"] == "host"
+    # the CLI at 1.44+ names the default network in an endpoint too
+    body = adapt.container_create(exchange((1, 45), settings), {"Image": "a", "HostConfig": {"NetworkMode": "default"},
+                                  "NetworkingConfig": {"EndpointsConfig": {"default": {}}}})
+    assert body["HostConfig"]["NetworkMode"] == "none" and body["NetworkingConfig"]["EndpointsConfig"] == {}
 
 
 def test_mac_address_and_extra_endpoints_of_144_clients() -> None:

@@ -84,6 +84,16 @@ def _endpoints(exchange: Exchange, body: dict[str, Any]) -> None:
         body["MacAddress"] = mac
 
 
+def _use_network(body: dict[str, Any], host: dict[str, Any], network: str) -> None:
+    """Put the container on ``network``; 1.44+ clients also name the default in an endpoint."""
+    host["NetworkMode"] = network
+    endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
+    if "default" in endpoints:
+        settings = endpoints.pop("default")
+        if network not in ("none", "host") and not network.startswith("container:"):
+            endpoints[network] = settings
+
+
 def container_create(exchange: Exchange, body: dict[str, Any]) -> dict[str, Any]:
     """Adapt a create request for the engine."""
     labels = body.get("Labels") or {}
@@ -93,7 +103,7 @@ def container_create(exchange: Exchange, body: dict[str, Any]) -> dict[str, Any]
     if not isinstance(host, dict):
         host = body["HostConfig"] = {}
     if exchange.settings.default_network and host.get("NetworkMode") in (None, "", "default"):
-        host["NetworkMode"] = exchange.settings.default_network
+        _use_network(body, host, exchange.settings.default_network)
     _mount_options(exchange, host.get("Mounts") or [])
     _endpoints(exchange, body)
     health = body.get("Healthcheck") or {}

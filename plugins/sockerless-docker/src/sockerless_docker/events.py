@@ -19,12 +19,13 @@ from .upstream import UpstreamError
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, str, str, dict[str, str]], object]
+Publish = Callable[..., object]
+"""``publish(type, action, actor_id, attributes, time_ns=...)``: the core's ``EventBus.publish``."""
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class EventFollower:
-    """A task streaming the engine's events into ``publish(type, action, actor_id, attributes)``."""
+    """A task streaming the engine's events into ``publish`` with the engine's own times."""
 
     def __init__(self, api: PassthroughAPI, publish: Publish) -> None:
         self.api = api
@@ -99,6 +100,8 @@ class EventFollower:
         actor_id = str(actor.get("ID") or message.get("id") or "")
         attributes = {str(k): str(v) for k, v in (actor.get("Attributes") or {}).items()}
         stamp = message.get("timeNano")
-        if isinstance(stamp, int):
+        if not isinstance(stamp, int):
+            stamp = int(message.get("time") or 0) * 1_000_000_000 or None
+        if stamp is not None:
             self._since_ns = max(self._since_ns, stamp + 1)
-        self.publish(kind, action, actor_id, attributes)
+        self.publish(kind, action, actor_id, attributes, time_ns=stamp)

@@ -138,14 +138,15 @@ class PassthroughAPI:
             reply.connection.close()
 
     async def _stream_reply(self, reply: Response, receive: Receive, send: Send) -> None:
-        length = reply._length if not reply._chunked else None
-        if length is not None and length <= BUFFER_LIMIT and reply.has_body:
-            body = await self._finish(reply)  # small and sized: one write, no streaming machinery
-            await send({"type": "http.response.start", "status": reply.status, "headers": _reply_headers(reply, length)})
+        length = reply.length
+        if not reply.has_body or (length is not None and length <= BUFFER_LIMIT):
+            body = await self._finish(reply)  # small and sized (or none): one write, no streaming machinery
+            declared = length if reply.has_body or reply.method == "HEAD" else None
+            await send({"type": "http.response.start", "status": reply.status,
+                        "headers": _reply_headers(reply, declared)})
             await send({"type": "http.response.body", "body": body})
             return
-        await send({"type": "http.response.start", "status": reply.status,
-                    "headers": _reply_headers(reply, length if reply.has_body or reply.method == "HEAD" else None)})
+        await send({"type": "http.response.start", "status": reply.status, "headers": _reply_headers(reply, length)})
         finished = False
 
         async def watch() -> None:

@@ -51,6 +51,11 @@ class Response:
     _keep_alive: bool = True
     done: bool = field(default=False)
 
+    @property
+    def length(self) -> int | None:
+        """The body's declared length (``None`` when chunked or running to the connection's end)."""
+        return None if self._chunked else self._length
+
     def header(self, name: bytes) -> bytes | None:
         """The first value of a header (name in lower case)."""
         for key, value in self.headers:

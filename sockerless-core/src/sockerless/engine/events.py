@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -51,9 +52,12 @@ class EventBus:
         self._subscribers: set[asyncio.Queue[Event]] = set()
         self._observer = observer
 
-    def publish(self, type_: str, action: str, actor_id: str, attributes: dict[str, str] | None = None) -> Event:
-        """Record and fan out an event (call on the event loop)."""
+    def publish(self, type_: str, action: str, actor_id: str, attributes: dict[str, str] | None = None,
+                time_ns: int | None = None) -> Event:
+        """Record and fan out an event (call on the event loop); ``time_ns`` when it happened elsewhere."""
         event = Event(type_, action, actor_id, dict(attributes or {}))
+        if time_ns is not None:
+            event = dataclasses.replace(event, time_ns=time_ns)
         self._history.append(event)
         for queue in list(self._subscribers):
             queue.put_nowait(event)
