@@ -6,7 +6,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from sockerless.api.errors import InvalidParameter
+from sockerless.api.errors import InvalidParameter, ServerError
 from sockerless.api.models.images import ImageRecord
 from sockerless.engine.records import ContainerRecord
 from sockerless.engine.stdio import ProcessIO
@@ -18,6 +18,7 @@ from .changes import export_changes, list_changes
 from .container import WASI_PLATFORM, MemoryContainer, SandboxProcess
 from .images import builtin_image
 from .sandbox.archivefs import JailArchiveFS
+from .sandbox.kernel import FreezeTimeout
 
 CAPABILITIES = frozenset({
     Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS, Capability.PAUSE,
@@ -100,10 +101,13 @@ class MemoryBackend:
             self.loop.run_in_executor(None, shutil.rmtree, leftover, True)
 
     @hookimpl
-    def sockerless_container_pause(self, container: ContainerRecord) -> None:
+    async def sockerless_container_pause(self, container: ContainerRecord) -> None:
         kernel = self._container(container).kernel
-        if kernel is not None:
-            kernel.freeze()
+        if kernel is not None:  # returns once every process is stopped, as docker pause does
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, kernel.freeze)
+            except FreezeTimeout as exc:
+                raise ServerError(f"memory backend: pause of {container.short_id}: {exc}") from None
 
     @hookimpl
     def sockerless_container_unpause(self, container: ContainerRecord) -> None:
