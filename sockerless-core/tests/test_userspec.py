@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sockerless.userspec import UnknownUser, resolve
 
 FILES = {"/etc/passwd": "root:x:0:0:root:/root:/bin/sh\nbin:x:2:2:bin:/bin:\napp:x:1000:1000::/home/app:/bin/sh\n",
