@@ -111,7 +111,11 @@ def test_recovery_drops_half_written_data(tmp_path):
     (images.blobs.root / "sha256" / ".tmp-crashed").write_bytes(b"partial")
     (images.layer_dirs.root / ".unpack-crashed").mkdir()
     (images.layer_dirs.root / ("a" * 64)).mkdir()  # unpacked but never recorded
+    orphan = images.blobs.put_bytes(b"downloaded, never recorded")
+    kept = images.add_layer(io.BytesIO(_tar(("k", "file", b"k"))))
     images.recover()
+    assert not images.blobs.exists(orphan) and images.blobs.exists(kept.digest) and images.has_layer(kept.diff_id)
+    images.delete_layer(kept.diff_id)
     assert list((images.blobs.root / "sha256").iterdir()) == []
     assert list(images.layer_dirs.root.iterdir()) == []
     store.close()

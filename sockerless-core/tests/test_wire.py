@@ -32,3 +32,10 @@ def test_unknown_fields_are_ignored_and_type_errors_reported():
 def test_unset_fields_are_omitted_on_output():
     data = wire.encode(ContainerCreateRequest(Image="alpine"))
     assert b'"Healthcheck"' not in data and b'"Tty":false' in data and b'"Env":null' in data
+
+
+def test_member_names_match_fields_ignoring_case_as_go_does():
+    req = wire.convert(wire.loads(b'{"image": "alpine", "tty": true, "cmd": ["a"], "Cmd": ["b"]}'),
+                       ContainerCreateRequest)
+    assert req.Image == "alpine" and req.Tty is True
+    assert req.Cmd == ["b"]  # the exact spelling wins

@@ -7,7 +7,6 @@ import re
 import pytest
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
-from testcontainers.core.transferable import Transferable
 from testcontainers.core.wait_strategies import (
     ExecWaitStrategy,
     HealthcheckWaitStrategy,
@@ -68,7 +67,7 @@ def test_copy_into_and_out_of_a_container(tmp_path):
     container = (DockerContainer("alpine").with_command(["sleep", "300"])
                  .with_copy_into_container(b"from bytes\n", "/opt/seed/bytes.txt", 0o600))
     with container:
-        container.copy_into_container(Transferable(source), "/opt/seed/file.txt")
+        container.copy_into_container(source, "/opt/seed/file.txt")
         listing = container.exec(["sh", "-c", "cat /opt/seed/bytes.txt /opt/seed/file.txt; stat -c %a /opt/seed/bytes.txt"])
         assert listing.output == b"from bytes\nfrom the host file\n600\n"
         container.exec(["sh", "-c", "echo made inside > /tmp/out.txt"])
@@ -85,3 +84,16 @@ def test_containers_on_a_user_network():
             settings = container.get_wrapped_container().attrs["NetworkSettings"]["Networks"]
             assert network.name in settings
             assert "svc" in settings[network.name]["Aliases"]
+
+
+def test_published_ports_are_refused_clearly(client):
+    """The memory sandbox has no network stack: no port reaches the host, and the clients say so."""
+    container = DockerContainer("alpine").with_command(["sleep", "300"]).with_exposed_ports(8080)
+    with container, pytest.raises(ConnectionError, match=r"Port mapping .* is not available"):
+        container.get_exposed_port(8080)
+    created = client.api.create_container("alpine", ["true"], ports=[80],
+                                          host_config=client.api.create_host_config(port_bindings={80: 18080}))
+    try:
+        assert any("does not publish ports" in w for w in created["Warnings"]), created
+    finally:
+        client.api.remove_container(created["Id"], force=True)

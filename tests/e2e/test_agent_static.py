@@ -1,6 +1,6 @@
 """The self-contained agent build in a busybox image (no Python in it) on the real dockerd, serving exec.
 
-The build (``plugins/sockerless-agent/build/build-static.sh``) is made once per source
+The build (``plugins/sockerless-agent/packaging/build-static.sh``) is made once per source
 version and cached under ``$SOCKERLESS_TEST_CACHE`` (default ``~/.cache/sockerless``):
 about 2-5 minutes on two busy cores the first time, nothing afterwards.
 """
@@ -25,7 +25,7 @@ from sockerless.engine.stdio import InputStream, OutputStream, ProcessIO
 from sockerless.plugins.backend import StartError
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD = REPO / "plugins" / "sockerless-agent" / "build" / "build-static.sh"
+BUILD = REPO / "plugins" / "sockerless-agent" / "packaging" / "build-static.sh"
 SOURCES = [REPO / "plugins" / "sockerless-agent" / "src", REPO / "sockerless-core" / "src" / "sockerless" / "agent",
            REPO / "sockerless-core" / "src" / "sockerless" / "archive", BUILD.parent]
 
@@ -91,6 +91,7 @@ async def _exec(bridge: AgentBridge, argv: list[str], stdin: bytes | None = None
     return result.code, bytes(out), bytes(err)
 
 
+@pytest.mark.timeout(900)  # the first run of a source version includes the build
 def test_static_agent_serves_exec_in_busybox(busybox_agent):
     async def scenario():
         hub = AgentHub()

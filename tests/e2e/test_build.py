@@ -59,7 +59,7 @@ def test_cli_build_multistage_args_copy_and_run(docker, tmp_path: Path) -> None:
             "FROM busybox\n"
             "LABEL org.test.stage=final\n"
             "ENV MODE=prod\n"
-            "COPY --from=builder /src/out.txt /result/\n"
+            "COPY --from=builder /src/*.txt /result/\n"
             "COPY --chown=1000:1000 --chmod=600 secret.txt /result/secret.txt\n"
             "EXPOSE 8080/tcp\n"
             "USER 1000\n"
@@ -84,6 +84,8 @@ def test_cli_build_multistage_args_copy_and_run(docker, tmp_path: Path) -> None:
     assert config["Labels"]["org.test.stage"] == "final"
     assert "MODE=prod" in config["Env"] and config["User"] == "1000" and config["StopSignal"] == "SIGTERM"
     assert config["ExposedPorts"] == {"8080/tcp": {}} and config["Entrypoint"] == ["cat"]
+    listing = docker("run", "--rm", "--entrypoint", "ls", tag, "/result", timeout=60).stdout.split()
+    assert listing == [b"message.txt", b"out.txt", b"secret.txt"]  # a glob in COPY --from
     stat = docker("run", "--rm", "--entrypoint", "stat", tag, "-c", "%u:%g %a", "/result/secret.txt", timeout=60)
     assert stat.stdout.decode().strip() == "1000:1000 600", stat.stderr.decode()
     history = json.loads(docker("history", "--format", "{{json .}}", "--no-trunc", tag, check=True).stdout.splitlines()[0])
@@ -111,24 +113,33 @@ def test_failing_run_reports_like_dockerd(daemon) -> None:
 
 
 def test_stream_shape_matches_dockerd(daemon, services) -> None:
-    """The same Dockerfile on the real dockerd and on sockerless gives the same message shapes."""
-    dockerfile = f"FROM busybox\nENV A={uuid.uuid4().hex}\nRUN echo out\nCOPY f /f\nCMD [\"sh\"]\n"
+    """The same Dockerfile on the real dockerd and on sockerless gives the same bytes, ids aside:
+    Go's escaping (``\\u003e``), CRLF framing, the step lines, first built and then from the cache."""
+    dockerfile = (f"FROM busybox\nENV A={uuid.uuid4().hex}\nRUN echo out && echo '<b>'\nCOPY f /f\n"
+                  "CMD [\"sh\"]\n")
     body = _context({"Dockerfile": dockerfile, "f": "x\n"})
-    real = subprocess.run(
-        ["curl", "-s", "--unix-socket", services["docker_host"].removeprefix("unix://"), "-X", "POST",
-         "-H", "Content-Type: application/x-tar", "--data-binary", "@-",
-         "http://x/v1.41/build?rm=1&networkmode=none"], input=body, capture_output=True, timeout=120, check=True)
-    real_lines = [json.loads(line) for line in real.stdout.split(b"\r\n") if line.strip()]
-    status, ours = _post_build(daemon, body, "rm=1")
-    assert status == 200
 
-    def shape(message: dict) -> str:
-        if "aux" in message:
-            return "aux"
-        return re.sub(r"[0-9a-f]{12,64}", "<id>", json.dumps(message, sort_keys=True))
+    def real_build() -> bytes:
+        return subprocess.run(
+            ["curl", "-s", "--unix-socket", services["docker_host"].removeprefix("unix://"), "-X", "POST",
+             "-H", "Content-Type: application/x-tar", "--data-binary", "@-",
+             "http://x/v1.41/build?rm=1&networkmode=none"], input=body, capture_output=True, timeout=120,
+            check=True).stdout
 
-    assert [shape(m) for m in ours] == [shape(m) for m in real_lines]
-    image = next(m["aux"]["ID"] for m in real_lines if "aux" in m)
+    def ours() -> bytes:
+        status, _, data = daemon.request("POST", "/v1.41/build?rm=1", body=body,
+                                         headers={"Content-Type": "application/x-tar"})
+        assert status == 200
+        return data
+
+    def masked(raw: bytes) -> list[bytes]:
+        return re.sub(rb"[0-9a-f]{12,64}", b"<id>", raw).split(b"\r\n")
+
+    real_first, real_cached = real_build(), real_build()
+    assert masked(ours()) == masked(real_first)
+    assert masked(ours()) == masked(real_cached)
+    assert b" ---\\u003e Using cache" in real_cached and b"\\u003cb\\u003e" in real_first
+    image = json.loads(real_first.split(b"\r\n")[-3])["aux"]["ID"]
     subprocess.run(["docker", "-H", services["docker_host"], "rmi", image], capture_output=True, timeout=60)
 
 
@@ -318,7 +329,7 @@ def test_built_image_pushes_repulls_and_runs_on_dockerd(docker, services, tmp_pa
     """A build's RUN and COPY layers are real OCI layers: the registry takes them and a real dockerd runs them."""
     registry = services["registry"]
     docker("pull", f"{registry}/library/busybox:latest", check=True, timeout=120)
-    repository = f"{registry}/build-test/built-{name}"
+    repository = f"{registry}/build-test/built"  # one repository, a tag per run: the shared catalog stays small
     _write(tmp_path, {
         "Dockerfile": (f"FROM {registry}/library/busybox:latest\n"
                        "RUN mkdir /d && echo built by run > /d/f && rm /bin/ls\n"
@@ -326,27 +337,39 @@ def test_built_image_pushes_repulls_and_runs_on_dockerd(docker, services, tmp_pa
                        "CMD [\"sh\", \"-c\", \"cat /d/f /x; test -e /bin/ls || echo ls is gone\"]\n"),
         "x": "from the context\n",
     })
-    built = docker("build", "-t", f"{repository}:1", str(tmp_path), timeout=120)
+    tag = f"{repository}:{name}"
+    built = docker("build", "-t", tag, str(tmp_path), timeout=120)
     assert built.returncode == 0, built.stderr.decode()
     expected = b"built by run\nfrom the context\nls is gone\n"
-    assert docker("run", "--rm", f"{repository}:1", timeout=60).stdout == expected
-    pushed = docker("push", f"{repository}:1", timeout=120)
+    assert docker("run", "--rm", tag, timeout=60).stdout == expected
+    pushed = docker("push", tag, timeout=120)
     assert pushed.returncode == 0, pushed.stderr.decode()
     digest = pushed.stdout.decode().split(" digest: ")[1].split()[0]
     env = {**os.environ, "DOCKER_HOST": services["docker_host"]}
-    subprocess.run(["docker", "pull", f"{repository}:1"], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(["docker", "pull", tag], env=env, check=True, capture_output=True, timeout=120)
     try:
-        ran = subprocess.run(["docker", "run", "--rm", "--network", "none", f"{repository}:1"], env=env,
+        ran = subprocess.run(["docker", "run", "--rm", "--network", "none", tag], env=env,
                              capture_output=True, timeout=120)
         assert ran.stdout == expected, ran.stderr.decode()
     finally:
-        subprocess.run(["docker", "rmi", f"{repository}:1"], env=env, capture_output=True, timeout=60)
-    docker("rmi", f"{repository}:1", check=True)
-    docker("pull", f"{repository}:1", check=True, timeout=120)
-    inspect = json.loads(docker("image", "inspect", f"{repository}:1", check=True).stdout)[0]
+        subprocess.run(["docker", "rmi", tag], env=env, capture_output=True, timeout=60)
+    base = f"{registry}/library/busybox:latest"
+    base_id = json.loads(docker("image", "inspect", base, check=True).stdout)[0]["Id"]
+    untagged = docker("rmi", base, check=True).stdout.decode()
+    assert "Untagged: " in untagged and "Deleted" not in untagged  # it has a child: only untagged, as with dockerd
+    refused = docker("rmi", base_id)
+    assert refused.returncode != 0 and "image has dependent child images" in refused.stderr.decode()
+    _write(tmp_path / "from", {"Dockerfile": f"FROM {tag}\nCOPY --from={base} /bin/busybox /copied\n"})
+    copied = docker("build", "-q", str(tmp_path / "from"), timeout=120)  # the --from image is pulled again
+    assert copied.returncode == 0, copied.stderr.decode()
+    assert docker("run", "--rm", copied.stdout.decode().strip(), "test", "-s", "/copied").returncode == 0
+    docker("rmi", copied.stdout.decode().strip())
+    docker("rmi", tag, check=True)
+    docker("pull", tag, check=True, timeout=120)
+    inspect = json.loads(docker("image", "inspect", tag, check=True).stdout)[0]
     assert f"{repository}@{digest}" in inspect["RepoDigests"]
-    assert docker("run", "--rm", f"{repository}:1", timeout=60).stdout == expected
-    docker("rmi", f"{repository}:1")
+    assert docker("run", "--rm", tag, timeout=60).stdout == expected
+    docker("rmi", tag)
 
 
 def test_build_pulls_from_a_private_registry_with_the_cli_credentials(docker, tmp_path: Path, name: str) -> None:

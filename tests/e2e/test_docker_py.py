@@ -67,6 +67,54 @@ def test_exec_run_with_demux_and_exit_codes(client, name):
         container.remove(force=True)
 
 
+def test_exec_output_reaches_a_client_slow_to_read_the_response_head(client, name, monkeypatch):
+    """docker-py reads the 101 head through a buffered file, then switches to the raw socket.
+
+    Output that reached the socket before the client read the head ends up in that buffer and
+    is lost. On a loaded machine the client can be descheduled for any time between sending the
+    request and reading the head; this client is made that slow on purpose, on every request.
+    """
+    import http.client
+
+    begin = http.client.HTTPResponse.begin
+
+    def slow_begin(self):
+        time.sleep(0.3)
+        return begin(self)
+
+    container = client.containers.run("alpine", ["sleep", "300"], detach=True, name=name)
+    try:
+        monkeypatch.setattr(http.client.HTTPResponse, "begin", slow_begin)
+        result = container.exec_run(["sh", "-c", "echo out; echo err >&2; exit 3"], demux=True)
+        assert (result.exit_code, result.output) == (3, (b"out\n", b"err\n"))
+        stream = container.exec_run(["sh", "-c", "echo 1; echo 2"], stream=True)
+        assert b"".join(stream.output) == b"1\n2\n"
+    finally:
+        monkeypatch.undo()
+        container.remove(force=True)
+
+
+def test_concurrent_exec_runs_keep_their_output(client, name):
+    container = client.containers.run("alpine", ["sleep", "300"], detach=True, name=name)
+    failures: list[object] = []
+
+    def worker(n: int) -> None:
+        for i in range(6):
+            result = container.exec_run(["sh", "-c", f"echo out{n}.{i}; echo err{n}.{i} >&2"], demux=True)
+            if result.output != (f"out{n}.{i}\n".encode(), f"err{n}.{i}\n".encode()):
+                failures.append(result.output)
+
+    try:
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert failures == []
+    finally:
+        container.remove(force=True)
+
+
 def test_low_level_exec_inspect(client, name):
     api = client.api
     container = client.containers.run("alpine", ["sleep", "300"], detach=True, name=name)

@@ -320,13 +320,17 @@ def test_a_crash_during_a_pull_loses_nothing_and_the_pull_can_be_repeated(tmp_pa
 
 
 def test_a_cut_download_is_retried(docker, tmp_path, registry, name):
+    image = oci_image([layer_tar({"retried": os.urandom(256 << 10)}, busybox=True)], cmd=["echo", "retried"])
+    write_layout(tmp_path, [(image, {"os": "linux", "architecture": "amd64"})], "1", as_index=False)
+    repository = f"images-test/retry-{name}"
+    skopeo_push(tmp_path, "1", f"{registry}/{repository}:1")
     proxy = TokenAuthProxy(registry, require_token=False, break_first_blob=True)
+    ref = f"{proxy.address}/{repository}:1"
     try:
-        ref = f"{proxy.address}/library/busybox:latest"
         out = docker("pull", ref, check=True).stdout.decode()
         assert proxy.broken, "the proxy cut no download"
         assert "Retrying in 1 second" in out
-        assert docker("run", "--rm", ref, "echo", "retried", check=True).stdout == b"retried\n"
+        assert docker("run", "--rm", ref, check=True).stdout == b"retried\n"
     finally:
         proxy.stop()
-        docker("rmi", f"{proxy.address}/library/busybox:latest")
+        docker("rmi", ref)

@@ -15,6 +15,12 @@ def test_real_dockerd_runs_alpine(services: dict[str, str]) -> None:
 
 
 def test_registry_holds_seeded_images(services: dict[str, str]) -> None:
-    with urllib.request.urlopen(f"http://{services['registry']}/v2/_catalog", timeout=10) as resp:
-        catalog = json.load(resp)
-    assert {"library/alpine", "library/busybox"} <= set(catalog["repositories"])
+    # the catalog is paged and the suites push repositories of their own: follow the pages
+    repositories: set[str] = set()
+    url: str | None = f"http://{services['registry']}/v2/_catalog?n=1000"
+    while url:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            repositories |= set(json.load(resp)["repositories"])
+            link = resp.headers.get("Link", "")
+        url = f"http://{services['registry']}" + link.split(">")[0].lstrip("<") if 'rel="next"' in link else None
+    assert {"library/alpine", "library/busybox"} <= repositories

@@ -31,9 +31,11 @@ def _run(docker, wasm_dir: Path, *args: str, input: bytes | None = None, options
                   "alpine", *args, input=input)
 
 
-def test_run_with_argv_env_and_exit_code(docker, wasm_dir: Path) -> None:
+def test_run_with_argv_env_and_exit_code(daemon, docker, wasm_dir: Path) -> None:
     result = _run(docker, wasm_dir, "/w/wtool.wasm", "args", "one", "two words")
     assert result.returncode == 0, result.stderr
+    cache = daemon.data_root / "backends" / "memory" / "wasm-cache"
+    assert list(cache.glob("*.cwasm")), f"no compiled module cached in {cache}"
     assert result.stdout == b"[/w/wtool.wasm]\n[args]\n[one]\n[two words]\n"
     env = _run(docker, wasm_dir, "/w/wtool.wasm", "env", "GREETING", options=("-e", "GREETING=hello"))
     assert env.stdout == b"GREETING=hello\n"

@@ -84,7 +84,7 @@ def test_exec_inspect_reports_the_exit_code(agentd, long_running, client):
 
 def test_exec_start_failures_are_errors(agentd, long_running):
     missing = agentd.docker("exec", long_running, "no-such-program")
-    assert missing.returncode == 127
+    assert missing.returncode == 126  # dockerd records 126 for every exec that cannot start
     assert b'exec: "no-such-program": executable file not found in $PATH' in missing.stderr
     user = agentd.docker("exec", "-u", "no-such-user", long_running, "true")
     assert user.returncode != 0 and b"unable to find user no-such-user" in user.stderr
@@ -279,3 +279,18 @@ def test_docker_cp_round_trip_keeps_modes_and_symlinks(agentd, long_running, tmp
         assert not_dir.returncode != 0
     finally:
         agentd.docker("exec", long_running, "rm", "-rf", inside)
+
+
+def test_main_process_terminal_resize(agentd, client):
+    name = f"ttymain-{agentd.mode}"
+    agentd.docker("run", "-d", "-t", "--name", name, "scratchy", "sh", "-c",
+                  "echo ready; while true; do stty size; sleep 0.3; done", check=True)
+    try:
+        wait_for(lambda: b"ready" in agentd.docker("logs", name).stdout)
+        client.api.resize(name, height=21, width=61)
+        wait_for(lambda: b"21 61" in agentd.docker("logs", name).stdout)
+        client.api.resize(name, height=22, width=62)
+        wait_for(lambda: b"22 62" in agentd.docker("logs", name).stdout)
+        assert b"21 61\r\n" in agentd.docker("logs", name).stdout  # written through a terminal
+    finally:
+        agentd.docker("rm", "-f", name)

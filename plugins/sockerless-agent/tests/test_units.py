@@ -105,3 +105,12 @@ def test_agent_refuses_to_start_without_a_token():
                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert out.returncode == 2
     assert "SOCKERLESS_AGENT_TOKEN" in out.stderr
+
+
+def test_the_agent_is_also_a_sockerless_command():
+    from daemon import sockerless_command
+
+    listed = subprocess.run([*sockerless_command(), "plugins"], capture_output=True, text=True)
+    assert "agent: sockerless_agent.plugin [sockerless-agent" in listed.stdout
+    helped = subprocess.run([*sockerless_command(), "agent", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "--listen" in helped.stdout and "--keep-alive" in helped.stdout

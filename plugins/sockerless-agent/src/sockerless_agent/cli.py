@@ -44,8 +44,14 @@ def _env(name: str, default: str = "") -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The agent's options (each also settable by a ``SOCKERLESS_AGENT_*`` variable)."""
+    """The agent's command line."""
     p = argparse.ArgumentParser(prog="sockerless-agent", description=__doc__)
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The agent's options (each also settable by a ``SOCKERLESS_AGENT_*`` variable)."""
     p.add_argument("--listen", default=_env("LISTEN"), metavar="[HOST:]PORT",
                    help="forward mode: listen here for the daemon (env SOCKERLESS_AGENT_LISTEN)")
     p.add_argument("--connect", default=_env("CONNECT"), metavar="URL",
@@ -70,7 +76,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-file", default=_env("LOG_FILE"), help="the agent's own log (default: stderr)")
     p.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"), choices=("debug", "info", "warning", "error"))
     p.add_argument("command", nargs=argparse.REMAINDER, help="the workload's command (after --)")
-    return p
 
 
 def _listen_address(value: str) -> tuple[str, int]:
@@ -82,7 +87,11 @@ def _listen_address(value: str) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the agent; its exit code is the main process's."""
-    args = parser().parse_args(argv)
+    return run(parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the agent with parsed options."""
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     logging.basicConfig(level=args.log_level.upper(), filename=args.log_file or None,
                         format="sockerless-agent: %(asctime)s %(levelname)s %(message)s")

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
 from pathlib import Path
 
-from sockerless.api.errors import InvalidParameter
+from sockerless.api.errors import InvalidParameter, ServerError
 from sockerless.api.models.images import ImageRecord
 from sockerless.engine.records import ContainerRecord
 from sockerless.engine.stdio import ProcessIO
 from sockerless.plugins.backend import BackendContext, BackendInfo, Capability, ContainerStats, StartError, TopResult
 from sockerless.plugins.hookspecs import hookimpl
 
-from . import wasm
+from . import topcmd, wasm
 from .changes import export_changes, list_changes
 from .container import WASI_PLATFORM, MemoryContainer, SandboxProcess
 from .images import builtin_image
 from .sandbox.archivefs import JailArchiveFS
+from .sandbox.kernel import FreezeTimeout
 
 CAPABILITIES = frozenset({
     Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS, Capability.PAUSE,
     Capability.RESIZE, Capability.TOP, Capability.NETWORKS, Capability.VOLUMES, Capability.BIND_MOUNTS,
     Capability.RESTART, Capability.ARCHIVE, Capability.STATS, Capability.CHANGES,
 })
-TOP_TITLES = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
 
 
 class MemoryBackend:
@@ -102,10 +101,13 @@ class MemoryBackend:
             self.loop.run_in_executor(None, shutil.rmtree, leftover, True)
 
     @hookimpl
-    def sockerless_container_pause(self, container: ContainerRecord) -> None:
+    async def sockerless_container_pause(self, container: ContainerRecord) -> None:
         kernel = self._container(container).kernel
-        if kernel is not None:
-            kernel.freeze()
+        if kernel is not None:  # returns once every process is stopped, as docker pause does
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, kernel.freeze)
+            except FreezeTimeout as exc:
+                raise ServerError(f"memory backend: pause of {container.short_id}: {exc}") from None
 
     @hookimpl
     def sockerless_container_unpause(self, container: ContainerRecord) -> None:
@@ -129,19 +131,12 @@ class MemoryBackend:
 
     @hookimpl
     def sockerless_container_top(self, container: ContainerRecord, ps_args: str) -> TopResult:
-        if ps_args not in ("", "-ef", "-e", "aux", "-aux"):
-            raise InvalidParameter(f"ps_args {ps_args!r}: the memory backend supports only the default -ef listing")
-        kernel = self._container(container).kernel
-        rows = []
-        for proc in kernel.processes() if kernel else []:
-            if proc.exited():
-                continue
-            user = kernel.user_name(proc.creds.uid) or str(proc.creds.uid)
-            tty = "pts/0" if any(proc.fds.get(fd) is not None and proc.fds.get(fd).isatty() for fd in (0, 1, 2)) else "?"
-            cpu = int(proc.cpu_seconds())
-            rows.append([user, str(proc.pid), str(proc.ppid), "0", time.strftime("%H:%M", time.localtime(proc.start_time)),
-                         tty, f"{cpu // 3600:02d}:{cpu // 60 % 60:02d}:{cpu % 60:02d}", " ".join(proc.argv)])
-        return TopResult(titles=TOP_TITLES, processes=rows)
+        titles, rows = topcmd.top(self._container(container).kernel, ps_args)
+        return TopResult(titles=titles, processes=rows)
+
+    @hookimpl
+    def sockerless_container_hosts(self, container: ContainerRecord, entries: list[tuple[str, list[str]]]) -> None:
+        self._container(container).update_hosts(container, entries)
 
     @hookimpl
     def sockerless_container_stats(self, container: ContainerRecord) -> ContainerStats:

@@ -86,6 +86,7 @@ class MemoryContainer:
         self.cwd = "/"
         self.creds = Credentials()
         self.exec_terminals: dict[str, Terminal] = {}
+        self.peer_hosts: list[tuple[str, list[str]]] = []
         self.wasi = False
         """True while running an image for platform ``wasi/wasm``: commands are modules."""
         self._lock = threading.Lock()
@@ -124,7 +125,7 @@ class MemoryContainer:
         except LookupError as exc:
             fs.close()
             raise StartError(str(exc), 126) from None
-        env = _environment(config.Env or [], config.Hostname, kernel.home_of(creds.uid), tty=config.Tty)
+        env = _environment([*(config.Env or []), *record.runtime_env], config.Hostname, kernel.home_of(creds.uid), tty=config.Tty)
         cwd = config.WorkingDir or "/"
         try:
             fs.makedirs(cwd)
@@ -236,10 +237,9 @@ class MemoryContainer:
         if signum == SIGKILL:
             kernel.signal_all(SIGKILL)
             return
-        try:
-            kernel.kill(1, signum)
-        except ProcessLookupError:
-            pass
+        init = kernel.init
+        if init is not None:
+            init.deliver(signum)  # from outside the namespace
 
     def _mounts(self, record: ContainerRecord) -> list[Mount]:
         tmpfs_root = self.directory / "tmpfs"
@@ -254,9 +254,17 @@ class MemoryContainer:
             mounts.append(Mount(target=target, source=str(source)))
         mounts += _data_mounts(record)
         taken = {m.target for m in mounts}
-        mounts += [m for m in identity_files(record, self.directory) if m.target not in taken]
+        mounts += [m for m in identity_files(record, self.directory, self.peer_hosts) if m.target not in taken]
         _ensure_mount_points(self._jail(), mounts)
         return mounts
+
+    def update_hosts(self, record: ContainerRecord, entries: list[tuple[str, list[str]]]) -> None:
+        """New names to resolve (peers on its networks, links): rewritten into a running container's /etc/hosts."""
+        self.peer_hosts = [(address, list(names)) for address, names in entries]
+        hosts = self.directory / "hosts"
+        if self.kernel is not None and hosts.is_file():
+            hostname = record.config.Hostname or record.short_id
+            _write_host_file(hosts, _hosts_text(record, hostname, self.peer_hosts))
 
     def archive_fs(self, record: ContainerRecord, *, with_mounts: bool) -> JailArchiveFS:
         """The container's files for ``docker cp`` (``with_mounts``) or ``docker export`` (the root only).
@@ -305,7 +313,7 @@ def _environment(entries: list[str], hostname: str, home: str, *, tty: bool) -> 
     return env
 
 
-def _hosts_text(record: ContainerRecord, hostname: str) -> str:
+def _hosts_text(record: ContainerRecord, hostname: str, peers: list[tuple[str, list[str]]] = ()) -> str:
     lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet",
              "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"]
     for entry in record.host_config.ExtraHosts or []:
@@ -316,24 +324,29 @@ def _hosts_text(record: ContainerRecord, hostname: str) -> str:
         if endpoint.IPAddress:
             lines.append(f"{endpoint.IPAddress}\t{hostname}")
             break
+    for address, names in peers:  # what Docker's embedded DNS would answer (the sandbox has no DNS)
+        lines.append(f"{address}\t{' '.join(names)}")
     return "\n".join(lines) + "\n"
 
 
 def _write_host_file(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    # in place (the file is mounted by inode), overwritten before it is cut: a reader never sees it empty
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
-        os.write(fd, text.encode())
+        data = text.encode()
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
     finally:
         os.close(fd)
 
 
-def identity_files(record: ContainerRecord, directory: Path) -> list[Mount]:
+def identity_files(record: ContainerRecord, directory: Path, peers: list[tuple[str, list[str]]] = ()) -> list[Mount]:
     """``/etc/hostname`` and ``/etc/hosts``: files of the container's own directory, mounted in,
     as Docker bind-mounts them (so they never touch the image or the container's changes)."""
     hostname = record.config.Hostname or record.short_id
     directory.mkdir(parents=True, exist_ok=True)
     files = {"/etc/hostname": (directory / "hostname", f"{hostname}\n"),
-             "/etc/hosts": (directory / "hosts", _hosts_text(record, hostname))}
+             "/etc/hosts": (directory / "hosts", _hosts_text(record, hostname, peers))}
     mounts = []
     for target, (path, text) in files.items():
         _write_host_file(path, text)

@@ -40,10 +40,13 @@ from sh_corpus_ci import (
     AWK_SCRIPTS,
     BASH_SCRIPTS,
     CI_SCRIPTS,
+    ERROR_MESSAGES,
+    EXPANSION_SCRIPTS,
     FILE_ARCHIVE_SCRIPTS,
     GRAMMAR_SCRIPTS,
     SED_GREP_SCRIPTS,
     SYNC_AND_TOOL_SCRIPTS,
+    TEXT_TOOL_SCRIPTS,
     UTILITY_SCRIPTS,
 )
 from sh_support import BASH, BUSYBOX, Box, have, run_reference
@@ -58,7 +61,8 @@ GROUPS = {
     "utility-builtins": UTILITY_BUILTINS, "pwd": PWD_BUILTIN, "job-specs": JOB_SPECS,
     "ci-awk": AWK_SCRIPTS, "ci-sed-grep": SED_GREP_SCRIPTS, "ci-files": FILE_ARCHIVE_SCRIPTS,
     "ci-utilities": UTILITY_SCRIPTS, "ci-scripts": CI_SCRIPTS, "ci-grammar": GRAMMAR_SCRIPTS,
-    "ci-ash": ASH_SEMANTICS, "ci-sync-tools": SYNC_AND_TOOL_SCRIPTS,
+    "ci-ash": ASH_SEMANTICS, "ci-sync-tools": SYNC_AND_TOOL_SCRIPTS, "ci-expansions": EXPANSION_SCRIPTS,
+    "ci-text-tools": TEXT_TOOL_SCRIPTS, "ci-errors": ERROR_MESSAGES,
 }
 
 

@@ -253,8 +253,10 @@ def test_ps_shows_the_process_table(box: Sandbox) -> None:
 
 def test_top_redraws_the_table_until_count(box: Sandbox) -> None:
     out = ours(box, "top", "-b", "-n", "2", "-d", "0.05").stdout.decode().splitlines()
-    assert out.count("  PID  PPID USER     STAT   TIME COMMAND") == 2
-    assert out[2].split() == ["1", "0", "root", "R", "0:00", "top", "-b", "-n", "2", "-d", "0.05"]
+    assert out.count("  PID  PPID USER     STAT   VSZ %VSZ CPU %CPU COMMAND") == 2
+    assert out[0].startswith("Mem: ") and out[1].startswith("CPU: ") and out[2].startswith("Load average: ")
+    assert out[4].split() == ["1", "0", "root", "R", "0", "0%", "0", "0%", "top", "-b", "-n", "2", "-d", "0.05"]
+    assert ours(box, "top", "-H").status == 1  # options it does not have are refused, not ignored
     result = ours(box, "top", "-n", "x")
     assert result.status == 1 and result.stderr == b"top: invalid number 'x'\n"
 

@@ -52,6 +52,10 @@ READ_ONLY = {
         "cat a.txt", "cat -A bin", "cat -n nonl a.txt", "cat -b a.txt", "cat -vte a.txt nonl", "cat a.txt nope", "cat d",
         "cat -", "cat -z", "cat --zz", "cat -n a.txt a.txt", "cat -et ws.txt",
     ],
+    "cal": [
+        "cal 1 2024", "cal 2 2026", "cal 2026", "cal 1 99", "cal 9 1752", "cal 1752", "cal 2 1700", "cal 2 2000",
+        "cal 13 2024", "cal 0", "cal a", "cal 1 2 3", "cal -x",
+    ],
     "text": [
         "tac a.txt nonl", "rev a.txt", "nl a.txt", "nl -ba -w3 -s: -v5 -i2 a.txt", "nl -bn a.txt", "fold -w 5 a.txt",
         "fold -s -w 7 a.txt", "fold -b -w 3 ws.txt", "paste a.txt a.txt", "paste -s -d,: b.txt dup", "paste -d, n3 n3",

@@ -87,6 +87,13 @@ def test_volumes_appear_at_their_mount_points(box: Sandbox, volume: Path) -> Non
     assert moved.status == 1 and "Cross-device" in moved.err
 
 
+def test_root_and_volumes_are_the_preopened_directories(box: Sandbox) -> None:
+    assert box.run(["wtool", "preopens"]).out == "3 /\n4 /ro\n5 /vol\n"
+    # through the volume's own preopen (the longest prefix wins in wasi-libc) or the root's: one jail
+    assert box.run(["wtool", "cat", "/vol/host.txt"]).out == "on the volume\n"
+    assert box.run(["wtool", "cat", "/vol/../data/image.txt"]).out == "from the image\n"
+
+
 def test_read_only_mounts_refuse_writes(box: Sandbox) -> None:
     assert box.run(["wtool", "cat", "/ro/fixed.txt"]).out == "read only\n"
     result = box.run(["wtool", "write", "/ro/fixed.txt", "no"])

@@ -250,7 +250,10 @@ class AgentBridge:
         return loop.time() - began
 
     async def _one_shot(self, container: Any, kind: str, what: str, **fields: Any) -> dict[str, Any]:
-        session = await self.session(container, timeout=5.0)
+        try:
+            session = await self.session(container, timeout=5.0)
+        except StartError as exc:
+            raise AgentUnavailable(exc.message) from None
         try:
             await session.send(kind, **fields)
             answer = await session.next()

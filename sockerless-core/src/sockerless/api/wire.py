@@ -1,8 +1,8 @@
 """JSON on the wire, with the Go decoder's manners.
 
 Docker decodes request bodies with Go's ``encoding/json``: ``null`` means "zero value",
-unknown fields are ignored, a string is accepted where a list of strings (``strslice``)
-is expected. :func:`decode` gives msgspec models the same treatment, and reports what
+unknown fields are ignored, member names match fields case-insensitively (docker-py sends
+``detachKeys``), a string is accepted where a list of strings (``strslice``) is expected. :func:`decode` gives msgspec models the same treatment, and reports what
 does not fit as Docker does (400, ``invalid JSON: ...``).
 """
 
@@ -34,6 +34,21 @@ def strip_nulls(value: Any) -> Any:
     return value
 
 
+def fold_names(raw: Any, model: type) -> Any:
+    """Rename members of a top-level object to ``model``'s field names, ignoring case, as Go does
+    (an exact match wins; a name matching no field is left alone and ignored)."""
+    if not isinstance(raw, dict) or not (isinstance(model, type) and issubclass(model, msgspec.Struct)):
+        return raw
+    fields = {f.encode_name.lower(): f.encode_name for f in msgspec.structs.fields(model)}
+    folded: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = fields.get(key.lower(), key)
+        if name != key and name in raw:
+            continue  # the exact spelling is present too: it wins
+        folded[name] = value
+    return folded
+
+
 def loads(body: bytes) -> Any:
     """Parse JSON; malformed input is a 400 with Docker's wording."""
     if not body.strip():
@@ -49,7 +64,7 @@ def convert(raw: Any, model: type[T], what: str = "request body") -> T:
     if raw is None:
         raw = {}
     try:
-        return msgspec.convert(strip_nulls(raw), model, strict=True)
+        return msgspec.convert(fold_names(strip_nulls(raw), model), model, strict=True)
     except msgspec.ValidationError as exc:
         raise InvalidParameter(f"invalid JSON: {what}: {exc}") from None
 

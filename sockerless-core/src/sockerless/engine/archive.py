@@ -115,6 +115,8 @@ class ArchiveService:
             return await asyncio.to_thread(func, fs, *args)
         except (ArchiveError, OSError) as exc:
             raise _docker_error(exc, ref) from None
+        except ValueError as exc:  # malformed content met on the way (a passwd line, a tar field)
+            raise InvalidParameter(f"cannot copy: {exc}") from None
 
     def _event(self, record: ContainerRecord, action: str) -> None:
         self.engine.events.publish("container", action, record.id, labels_of(record))

@@ -86,7 +86,7 @@ class ContainerService:
         host = request.HostConfig
         _check_host_config(host)
         _fill_host_defaults(host)
-        mounts = parse_mounts(config, host)
+        mounts = parse_mounts(config, host, lambda ref: self.find(ref).mounts)
         record = ContainerRecord(
             id=container_id,
             name=name,
@@ -297,17 +297,21 @@ def merge_image_config(config: ContainerConfig, image: ImageRecord) -> Container
 
 def _check_host_config(host: HostConfig) -> None:
     logconfig.validate(host.LogConfig.Type or "json-file", dict(host.LogConfig.Config or {}))
-    policy = host.RestartPolicy
+    check_restart_policy(host.RestartPolicy)
+    if host.AutoRemove and host.RestartPolicy.Name not in ("", "no"):
+        raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
+    if len(host.ConsoleSize) != 2 or any(v < 0 for v in host.ConsoleSize):
+        raise InvalidParameter("invalid ConsoleSize: expected [height, width]")
+
+
+def check_restart_policy(policy: RestartPolicy) -> None:
+    """Docker's validation of a restart policy (create and update)."""
     if policy.Name not in RESTART_POLICIES:
         raise InvalidParameter(f"invalid restart policy: unknown policy '{policy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'")
     if policy.MaximumRetryCount < 0:
         raise InvalidParameter("invalid restart policy: maximum retry count can't be negative")
     if policy.MaximumRetryCount and policy.Name != "on-failure":
         raise InvalidParameter("invalid restart policy: maximum retry count can only be used with 'on-failure'")
-    if host.AutoRemove and policy.Name not in ("", "no"):
-        raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
-    if len(host.ConsoleSize) != 2 or any(v < 0 for v in host.ConsoleSize):
-        raise InvalidParameter("invalid ConsoleSize: expected [height, width]")
 
 
 def _fill_host_defaults(host: HostConfig) -> None:
@@ -325,6 +329,12 @@ def _fill_host_defaults(host: HostConfig) -> None:
         host.CgroupnsMode = "private"
     if not host.IpcMode:
         host.IpcMode = "private"
+    if host.MemorySwappiness == -1:
+        host.MemorySwappiness = None  # the CLI's "inherit": dockerd reports it unset
+    if host.MaskedPaths is None:
+        host.MaskedPaths = []  # nothing of the backend's /proc is masked beyond what it never shows
+    if host.ReadonlyPaths is None:
+        host.ReadonlyPaths = []
 
 
 def labels_of(record: ContainerRecord) -> dict[str, str]:

@@ -21,6 +21,7 @@ from ..api.models.networks import NetworkCreateRequest
 from ..api.models.volumes import VolumeCreateRequest
 from ..plugins.backend import BackendContext, Capability
 from ..plugins.manager import PluginManager, backend_manager
+from . import resolution
 from .archive import ArchiveService
 from .backendcall import Backend
 from .containers import ContainerService, labels_of
@@ -32,6 +33,7 @@ from .images.pull import Puller
 from .images.push import Pusher
 from .lifecycle import Lifecycle
 from .networks import NetworkService
+from .pods import PodService
 from .records import ContainerRecord, NetworkRecord, VolumeRecord
 from .registry import RegistryClient, RegistrySettings
 from .store import Store
@@ -78,6 +80,8 @@ class Engine:
         self.execs = ExecService(self)
         self.health = HealthChecker(self)
         self.archive = ArchiveService(self)
+        self.pods = PodService(self)
+        context.workload_group = self.pods.workload_group
 
     def _observe(self, event: Event) -> None:
         self.plugins.hook.sockerless_event(event=event)
@@ -118,13 +122,17 @@ class Engine:
         return [(c.id, c.state.Running) for c in self.store.containers if c.image_id == image_id]
 
     # -- containers ------------------------------------------------------------------------------
-    async def create_container(self, request: ContainerCreateRequest, name: str | None) -> tuple[ContainerRecord, list[str]]:
-        """``POST /containers/create``."""
+    async def create_container(self, request: ContainerCreateRequest, name: str | None,
+                               pod: str = "") -> tuple[ContainerRecord, list[str]]:
+        """``POST /containers/create`` (``pod``: the pod to join, a Sockerless/Podman extension)."""
         if not request.Image:
             raise InvalidParameter("config cannot be empty in order to create a container")
         self._check_capabilities(request)
+        if pod:
+            self.pods.prepare(request, self.pods.find(pod))
         image = self.images.find(request.Image)
         record, warnings = self.containers.build(request, name, image)
+        self.pods.join(record, pod)
         await self._create_volumes(record)
         self.store.containers.put(record)
         try:
@@ -214,6 +222,9 @@ class Engine:
         record.networks[network.name] = settings
         self.store.containers.put(record)
         await self.backend.call("sockerless_network_connect", network=network, container=record, endpoint=settings)
+        if record.state.Running:
+            await resolution.announce(self, record)
+            await resolution.refresh_peers(self, record, [network.name])
         self.events.publish("network", "connect", network.id, {"container": record.id, "name": network.name, "type": network.driver})
 
     async def disconnect_network(self, network: NetworkRecord, record: ContainerRecord) -> None:
@@ -223,6 +234,9 @@ class Engine:
         await self.backend.call("sockerless_network_disconnect", network=network, container=record)
         record.networks.pop(network.name, None)
         self.store.containers.put(record)
+        if record.state.Running:
+            await resolution.announce(self, record)
+            await resolution.refresh_peers(self, record, [network.name])
         self.events.publish("network", "disconnect", network.id, {"container": record.id, "name": network.name, "type": network.driver})
 
     # -- volumes ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ..api.errors import Conflict, InvalidParameter, NotModified, ServerError
 from ..plugins.backend import Capability, ExitResult, RunningProcess, StartError
 from ..signals import SIGKILL, SIGTERM
 from ..signals import parse_api as parse_signal
-from . import logconfig
+from . import logconfig, resolution
 from .containers import labels_of
 from .logs import ContainerLog
 from .records import ContainerRecord
@@ -121,6 +121,8 @@ class Lifecycle:
         self._check_networks(record)
         size = record.host_config.ConsoleSize
         console = (size[0], size[1]) if size and size[0] and size[1] else None
+        await resolution.announce(engine, record)
+        record.runtime_env = resolution.link_env(engine, record) if record.host_config.Links else []
         io = rt.streams.new_run(tty=record.config.Tty, open_stdin=record.config.OpenStdin, console_size=console)
         try:
             process = await engine.backend.call_required("sockerless_container_start", "container start",
@@ -159,6 +161,7 @@ class Lifecycle:
         rt.monitor = asyncio.get_running_loop().create_task(self._monitor(record.id, rt, process))
         self._attachment_events(record, started=True)
         self._event(record, "start")
+        await resolution.refresh_peers(engine, record)
         engine.health.start(record)
 
     def _attachment_events(self, record: ContainerRecord, *, started: bool) -> None:
@@ -219,6 +222,7 @@ class Lifecycle:
             self._event(record, "oom")
         self._event(record, "die", exitCode=str(result.code))
         self._attachment_events(record, started=False)
+        asyncio.get_running_loop().create_task(resolution.refresh_peers(engine, record))
         rt.exited.set()
         for waiter in rt.exit_waiters:
             if not waiter.done():
@@ -413,7 +417,8 @@ class Lifecycle:
         elif condition == "removed":
             rt.removed_waiters.append(future)
         else:
-            raise InvalidParameter(f"invalid condition: {condition!r}")
+            # Docker treats any other value as the default (not-running)
+            return self.wait_future(record, "not-running")
         return future
 
     # -- remove ------------------------------------------------------------------------------

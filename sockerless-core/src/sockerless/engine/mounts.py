@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Callable
 
 import msgspec
 
@@ -51,8 +52,12 @@ def parse_bind(spec: str) -> MountPoint:
                       Mode=mode or "z", RW=not read_only, Propagation="")
 
 
-def parse_mounts(config: ContainerConfig, host: HostConfig) -> list[MountPoint]:
-    """All mounts of a container, checked for duplicates and validity."""
+def parse_mounts(config: ContainerConfig, host: HostConfig,
+                 container_mounts: Callable[[str], list[MountPoint]] | None = None) -> list[MountPoint]:
+    """All mounts of a container, checked for duplicates and validity.
+
+    ``container_mounts(ref)`` gives another container's mounts, for ``VolumesFrom``.
+    """
     result: list[MountPoint] = []
     seen: set[str] = set()
 
@@ -71,6 +76,21 @@ def parse_mounts(config: ContainerConfig, host: HostConfig) -> list[MountPoint]:
         if path in seen:
             raise InvalidParameter(f"Duplicate mount point: {path}")
         seen.add(path)
+    for spec in host.VolumesFrom or []:
+        if container_mounts is None:
+            raise InvalidParameter("VolumesFrom is not available here")
+        ref, _, mode = spec.partition(":")
+        modes = set(mode.split(",")) if mode else set()
+        if modes - {"ro", "rw", "z", "Z"} or {"ro", "rw"} <= modes:
+            raise InvalidParameter(f"invalid mode for volumes-from: {mode}")
+        for source in container_mounts(ref):
+            if source.Type not in ("volume", "bind") or source.Destination in seen:
+                continue  # the container's own mounts win, as in Docker
+            copied = msgspec.structs.replace(source)
+            if "ro" in modes or "rw" in modes:
+                copied.RW = "rw" in modes
+            copied.Mode = mode
+            add(copied)
     for dest in sorted(config.Volumes or {}):
         path = _check_destination(dest, dest)
         if path not in seen:

@@ -43,6 +43,9 @@ class ContainerRecord(msgspec.Struct, kw_only=True):
     backend_state: dict[str, Any] = msgspec.field(default_factory=dict)
     pod: str = ""
     log_path: str = ""
+    runtime_env: list[str] = msgspec.field(default_factory=list)
+    """``KEY=VALUE`` entries the core adds to the main process's environment for the current run
+    (legacy ``--link`` variables); a backend appends them to ``config.Env``. Not shown by inspect."""
     driver: str = ""
     hostname_path: str = ""
     hosts_path: str = ""
@@ -94,3 +97,16 @@ class VolumeRecord(msgspec.Struct, kw_only=True):
     scope: str = "local"
     anonymous: bool = False
     backend_state: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class PodRecord(msgspec.Struct, kw_only=True):
+    """A pod: containers a backend must run as one workload (Podman's ``/libpod/pods``)."""
+
+    id: str
+    name: str
+    created: str
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    hostname: str = ""
+    share: list[str] = msgspec.field(default_factory=lambda: ["ipc", "net", "uts"])
+    """Namespaces the members share (recorded; what sharing means is the backend's)."""
+    exit_policy: str = "continue"

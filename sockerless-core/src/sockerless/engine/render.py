@@ -65,6 +65,9 @@ def _networks(record: ContainerRecord, version: ApiVersion) -> dict[str, Any]:
         data = msgspec.to_builtins(endpoint)
         if version < (1, 44):
             data.pop("DNSNames", None)
+            if name not in ("bridge", "host", "none") and endpoint.DNSNames:
+                # before 1.44 the short id was listed among a user network's aliases
+                data["Aliases"] = list(dict.fromkeys([*(endpoint.Aliases or []), record.short_id]))
         if not record.state.Running:
             # like Docker, a stopped container holds no live endpoint
             for key in ("EndpointID", "Gateway", "IPAddress", "IPv6Gateway", "GlobalIPv6Address", "MacAddress"):

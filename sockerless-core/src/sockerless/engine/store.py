@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 import msgspec
 
 from ..api.models.images import ImageRecord, LayerRecord
-from .records import ContainerRecord, NetworkRecord, VolumeRecord
+from .records import ContainerRecord, NetworkRecord, PodRecord, VolumeRecord
 
 T = TypeVar("T")
 
@@ -105,6 +105,7 @@ class Store:
         self.networks: Table[NetworkRecord] = Table(self.db, "network", NetworkRecord, lambda r: r.id)
         self.volumes: Table[VolumeRecord] = Table(self.db, "volume", VolumeRecord, lambda r: r.name)
         self.images: Table[ImageRecord] = Table(self.db, "image", ImageRecord, lambda r: r.Id)
+        self.pods: Table[PodRecord] = Table(self.db, "pod", PodRecord, lambda r: r.id)
         self.layers: Table[LayerRecord] = Table(self.db, "layer", LayerRecord, lambda r: r.DiffID)
 
     def get_meta(self, key: str) -> str | None:

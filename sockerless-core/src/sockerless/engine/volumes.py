@@ -16,11 +16,12 @@ from .events import EventBus
 from .ids import new_id
 from .records import ContainerRecord, VolumeRecord
 from .store import Store
-from .timeutil import now_ns, parse_rfc3339, parse_timestamp, rfc3339_nano
+from .timeutil import now_ns, rfc3339_nano
 
 VALID_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 LIST_FILTERS = ("dangling", "driver", "label", "name")
-PRUNE_FILTERS = ("all", "label", "label!", "until")
+PRUNE_FILTERS = ("all", "label", "label!")
+ANONYMOUS_LABEL = "com.docker.volume.anonymous"
 
 
 class VolumeService:
@@ -48,6 +49,7 @@ class VolumeService:
     def prepare(self, request: VolumeCreateRequest, *, anonymous: bool = False) -> tuple[VolumeRecord, bool]:
         """Validate a create request; returns (record, True) or (existing, False)."""
         name = request.Name or new_id()
+        anonymous = anonymous or not request.Name  # a volume created without a name is anonymous (Docker 23+)
         if not VALID_NAME.match(name):
             if len(name) < 2:
                 raise InvalidParameter(f"create {name}: volume name is too short, names should be at least two alphanumeric characters")
@@ -66,8 +68,11 @@ class VolumeService:
         if options:
             raise InvalidParameter(f"create {name}: driver options {sorted(options)} of the local driver are not supported by sockerless yet")
         mountpoint = self.root / name / "_data"
+        labels = dict(request.Labels or {})
+        if anonymous:
+            labels.setdefault(ANONYMOUS_LABEL, "")
         record = VolumeRecord(name=name, created=rfc3339_nano(now_ns()), driver=driver,
-                              mountpoint=str(mountpoint), labels=dict(request.Labels or {}),
+                              mountpoint=str(mountpoint), labels=labels,
                               options=options, anonymous=anonymous)
         return record, True
 
@@ -93,17 +98,14 @@ class VolumeService:
             shutil.rmtree(path, ignore_errors=True)
         self.events.publish("volume", "destroy", volume.name, {"driver": volume.driver})
 
-    def prunable(self, filters: Filters) -> list[VolumeRecord]:
-        """Unused volumes matching the prune filters (anonymous only unless ``all=true``)."""
-        everything = filters.bool_value("all") is True
-        until = parse_timestamp(next(iter(filters.get("until"))), name="until") if filters.get("until") else None
+    def prunable(self, filters: Filters, *, all_by_default: bool = False) -> list[VolumeRecord]:
+        """Unused volumes matching the prune filters (anonymous only unless ``all=true`` or ``all_by_default``)."""
+        everything = all_by_default or filters.bool_value("all") is True
         result = []
         for volume in self.store.volumes:
             if not everything and not volume.anonymous:
                 continue
             if self.users(volume.name) or not filters.match_labels(volume.labels):
-                continue
-            if until is not None and parse_rfc3339(volume.created) > until:
                 continue
             result.append(volume)
         return result

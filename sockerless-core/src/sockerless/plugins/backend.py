@@ -66,6 +66,10 @@ class BackendContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("sockerless.backend"))
     layer_path: Callable[[str], Path] | None = None
     """Maps an image layer id to the directory holding its unpacked files."""
+    workload_group: Callable[[Any], list[Any]] | None = None
+    """``workload_group(container)``: every container that must run in the same workload as
+    ``container`` (itself included, in creation order): its pod's members, or the containers
+    joined to it through ``NetworkMode=container:<id>`` (see the core README, "Pods")."""
     agents: Any = None
     """The daemon's :class:`~sockerless.agent.hub.AgentHub` (agent connections, the reverse-mode endpoint)."""
 

@@ -137,6 +137,8 @@ class BackendHooks:
     def sockerless_container_start(self, container: ContainerRecord, io: ProcessIO) -> RunningProcess:
         """Start the main process with ``io`` as its standard streams. Required.
 
+        Its environment is ``container.config.Env`` followed by ``container.runtime_env``.
+
         Return once it runs. Raise :class:`~sockerless.plugins.backend.StartError` when
         the program cannot be started (not found: 127, not executable: 126).
         """
@@ -297,6 +299,15 @@ class BackendHooks:
     @hookspec(firstresult=True)
     def sockerless_network_connect(self, network: NetworkRecord, container: ContainerRecord, endpoint: Any) -> Any:
         """A container joined a network (``endpoint`` carries its address and aliases)."""
+
+    @hookspec(firstresult=True)
+    def sockerless_container_hosts(self, container: ContainerRecord, entries: list[tuple[str, list[str]]]) -> Any:
+        """The names ``container`` resolves: ``(address, [names])`` of its running peers and links.
+
+        Called before ``sockerless_container_start`` and whenever the entries change while it
+        runs. For a backend without a DNS service of its own (write them to ``/etc/hosts``);
+        a backend with real service discovery may ignore it.
+        """
 
     @hookspec(firstresult=True)
     def sockerless_network_disconnect(self, network: NetworkRecord, container: ContainerRecord) -> Any:

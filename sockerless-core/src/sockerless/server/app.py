@@ -17,7 +17,7 @@ from ..api import versions
 from ..api.errors import DockerError
 from ..engine.daemon import Engine
 from .responses import error_body
-from .routes import archive, build, containers, execs, images, networks, swarm, system, volumes
+from .routes import archive, build, containers, execs, images, networks, pods, swarm, system, volumes
 from .routing import API_VERSION_KEY
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class DockerAPI:
             self.router = takeover
         else:
             routes: list[Route] = []
-            for module in (system, archive, containers, execs, images, build, networks, volumes, swarm):
+            for module in (system, archive, containers, execs, images, build, networks, pods, volumes, swarm):
                 routes.extend(module.routes(engine))
             self.router = Router(routes=routes, default=self._not_found)
         self.headers = [
@@ -57,6 +57,8 @@ class DockerAPI:
         if scope["type"] != "http":
             return
         requested, path = versions.split_path(scope["path"])
+        if requested is not None and path.startswith("/libpod/"):
+            scope["path"], scope["raw_path"], requested = path, path.encode(), None  # Podman's own versions
         started = False
         headers = self.headers
         scope["sockerless.headers"] = headers

@@ -17,6 +17,10 @@ lost otherwise).
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import socket
+import struct
+import termios
 from collections.abc import Callable
 
 import httptools
@@ -26,13 +30,35 @@ HIJACK_EXTENSION = "sockerless.hijack"
 
 
 HEAD_GRACE = 0.05
-"""Seconds the first stream bytes wait after the response head.
+"""Seconds the first stream bytes wait after the response head on a TCP or TLS connection.
 
 Python clients (docker-py's ``exec_run``/``attach``, hence Compose v1 and Testcontainers) read
 the head through a buffered file and then switch to the raw socket: bytes that arrived together
-with the head are swallowed by that buffer. dockerd's process start takes far longer than the
-client needs to read the head; a process in the memory sandbox can answer within it.
+with the head are swallowed by that buffer. On a unix socket the daemon knows exactly when the
+client has read the head (:func:`unread_by_peer`) and holds the first bytes until then; over
+TCP that cannot be known, so the first bytes wait this long instead (a known limit).
 """
+
+HEAD_POLL_MIN = 0.0005
+HEAD_POLL_MAX = 0.01
+"""Bounds of the interval at which held bytes re-check whether the head was read."""
+
+
+def unread_by_peer(transport: asyncio.BaseTransport) -> int | None:
+    """Bytes written to a unix stream socket that the peer has not read yet.
+
+    ``None`` when this cannot be known (TCP, TLS, or no socket). On Linux a unix stream
+    socket's send queue (``SIOCOUTQ``) holds every byte until the receiving process has
+    read it, so 0 means the peer has consumed all we sent.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.family != socket.AF_UNIX or transport.get_extra_info("sslcontext") is not None:
+        return None
+    try:
+        raw = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except OSError:
+        return None
+    return struct.unpack("i", raw)[0]
 
 
 class HijackedStream:
@@ -46,7 +72,11 @@ class HijackedStream:
         self._lost = False
         self._waiter: asyncio.Future[None] | None = None
         loop = asyncio.get_running_loop()
+        self._measurable = unread_by_peer(transport) is not None
+        self._holding = True
+        """True until the client has read the response head (see :data:`HEAD_GRACE`)."""
         self._release_at = loop.time() + HEAD_GRACE
+        self._poll_delay = HEAD_POLL_MIN
         self._held: list[bytes] | None = None
         self._close_pending = False
         self.closed = loop.create_future()
@@ -102,18 +132,40 @@ class HijackedStream:
         if self._held is not None:
             self._held.append(data)
             return
-        loop = asyncio.get_running_loop()
-        if self._release_at and loop.time() < self._release_at:
+        if self._holding and not self._head_read():
             self._held = [data]
-            loop.call_at(self._release_at, self._release)
+            self._schedule_release()
             return
-        self._release_at = 0.0
         self._transport.write(data)
 
-    def _release(self) -> None:
+    def _head_read(self) -> bool:
+        """Has the client read the response head? (Stops holding once it has.)"""
+        if self._measurable:
+            done = self._transport.get_write_buffer_size() == 0 and unread_by_peer(self._transport) == 0
+        else:
+            done = asyncio.get_running_loop().time() >= self._release_at
+        if done:
+            self._holding = False
+        return done
+
+    def _schedule_release(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._measurable:
+            loop.call_later(self._poll_delay, self._try_release)
+            self._poll_delay = min(self._poll_delay * 2, HEAD_POLL_MAX)
+        else:
+            loop.call_at(self._release_at, self._try_release)
+
+    def _try_release(self) -> None:
+        if self._lost or self._transport.is_closing():
+            self._held = None
+            self._holding = False
+            return
+        if not self._head_read():
+            self._schedule_release()
+            return
         held, self._held = self._held or [], None
-        self._release_at = 0.0
-        if held and not self._lost and not self._transport.is_closing():
+        if held:
             self._transport.write(b"".join(held))
         if self._close_pending:
             self.close()

@@ -23,6 +23,14 @@ from .signals import SIGKILL
 log = logging.getLogger(__name__)
 
 
+FREEZE_TIMEOUT = 10.0
+"""Seconds ``docker pause`` waits for every process of a container to stop."""
+
+
+class FreezeTimeout(Exception):
+    """A process of the container did not reach a point where it can be frozen."""
+
+
 @dataclass(frozen=True)
 class PasswdEntry:
     """One line of ``/etc/passwd``."""
@@ -59,6 +67,9 @@ class Kernel:
         self._cpu_exited = 0.0
         self._exit_callbacks: dict[int, Callable[[Process], None]] = {}
         self._frozen = threading.Event()
+        self._freezer = threading.Condition()
+        self._parked: set[int] = set()
+        """Idents of the threads whose process is stopped in :meth:`wait_thawed`."""
 
     # -- process table -----------------------------------------------------------------
     def new_process(self, spec: ProcessSpec, fds: FdTable, *, ppid: int = 0) -> Process:
@@ -136,6 +147,7 @@ class Kernel:
             for other in list(self._processes.values()):  # orphans are reaped by init
                 if other.ppid == proc.pid and other.exited():
                     self._processes.pop(other.pid, None)
+        self._freezer_changed()
         callback = self._exit_callbacks.pop(proc.pid, None)
         if proc.pid == 1:
             self.signal_all(SIGKILL)
@@ -157,9 +169,37 @@ class Kernel:
         """True while the container is paused."""
         return self._frozen.is_set()
 
-    def freeze(self) -> None:
-        """Stop every process at its next check point (the freezer cgroup, not SIGSTOP)."""
+    def freeze(self, timeout: float = FREEZE_TIMEOUT) -> None:
+        """Stop every process, as the freezer cgroup does: returns once none of them can run on.
+
+        Each thread that runs a process of the container must reach a check point and stop
+        there (a process that ends or is being killed counts as stopped). A thread that does
+        not within ``timeout`` makes the freeze fail: the container is thawed and
+        :class:`FreezeTimeout` is raised, as runc fails a freeze that does not settle.
+        """
         self._frozen.set()
+        for proc in self.processes():
+            proc.wake()
+        deadline = time.monotonic() + timeout
+        with self._freezer:
+            while True:
+                running = self._unfrozen_threads()
+                if not running:
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._freezer.wait(remaining)
+        self.thaw()
+        names = ", ".join(f"{p.pid} ({' '.join(p.argv[:2])})" for p in running)
+        raise FreezeTimeout(f"could not freeze the container: process {names} did not stop within {timeout:g}s")
+
+    def _unfrozen_threads(self) -> list[Process]:
+        """The processes at the top of a thread that is neither stopped in the freezer nor done."""
+        with self._lock:
+            live = [p for p in self._processes.values() if p.pid in self._threaded and not p.exited()]
+        return [p for p in live
+                if p.thread_id is not None and p.thread_id not in self._parked and not p.killed]
 
     def thaw(self) -> None:
         """Let frozen processes continue."""
@@ -169,8 +209,20 @@ class Kernel:
 
     def wait_thawed(self, proc: Process) -> None:
         """Block ``proc`` while the kernel is frozen (called from ``Process.check``)."""
-        while self._frozen.is_set() and not proc.killed:
-            proc.wait_plain(0.05)
+        ident = threading.get_ident()
+        with self._freezer:
+            self._parked.add(ident)
+            self._freezer.notify_all()
+        try:
+            while self._frozen.is_set() and not proc.killed:
+                proc.wait_plain(0.05)
+        finally:
+            with self._freezer:
+                self._parked.discard(ident)
+
+    def _freezer_changed(self) -> None:
+        with self._freezer:
+            self._freezer.notify_all()
 
     # -- signals -----------------------------------------------------------------------
     def kill(self, pid: int, signum: int, *, inside: bool = False) -> None:

@@ -419,22 +419,22 @@ class Process:
                 pass
 
     def check(self) -> None:
-        """Act on pending signals: raise to terminate or interrupt, block while stopped."""
-        if self._terminating is not None:
-            raise SignalTermination(self._terminating)
-        if self.kernel.frozen:
-            previous, self.state = self.state, State.STOPPED
-            self.kernel.wait_thawed(self)
-            self.state = previous
+        """Act on pending signals: raise to terminate or interrupt, block while stopped or frozen."""
+        while True:
             if self._terminating is not None:
                 raise SignalTermination(self._terminating)
-        if self._stopped:
-            self.state = State.STOPPED
-            with self._cond:
-                self._cond.wait_for(lambda: not self._stopped or self._terminating is not None)
-            self.state = State.RUNNING
-            if self._terminating is not None:
-                raise SignalTermination(self._terminating)
+            if self.kernel.frozen:
+                previous, self.state = self.state, State.STOPPED
+                self.kernel.wait_thawed(self)
+                self.state = previous
+                continue
+            if self._stopped:  # SIGSTOP; a freeze meanwhile parks the process in the freezer
+                self.state = State.STOPPED
+                with self._cond:
+                    self._cond.wait_for(lambda: not self._stopped or self._terminating is not None or self.kernel.frozen)
+                self.state = State.RUNNING
+                continue
+            break
         if self.interruptible and self.caught:
             raise Interrupted(self.caught[0])
 

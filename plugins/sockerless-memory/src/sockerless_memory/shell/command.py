@@ -114,7 +114,12 @@ class CommandMixin:
         values: Values = []
         for a in node.assigns:  # left to right: each sees the ones before it (IFS=, x=($y))
             value = self.expand_words(a.array) if a.array is not None else self.expand_str(a.value)
-            self.assign(a, value)
+            try:
+                self.assign(a, value)
+            except ShellError as exc:
+                if node.redirs:  # "r=2 2>&1" with r read-only: the message follows the redirection
+                    self._report_redirected(exc, node.redirs)
+                raise
             values.append((a, value))
         if self.opts.xtrace and values:
             self.trace([], values)
@@ -128,6 +133,18 @@ class CommandMixin:
             finally:
                 self.restore(saved)
         return self.cmdsub_status
+
+    def _report_redirected(self: Shell, exc: ShellError, redirs: list) -> None:
+        """Print ``exc`` with ``redirs`` in effect (if they can be applied), once."""
+        saved: list = []
+        try:
+            self.redirect(redirs, saved)
+            self.report(exc)
+            exc.reported = True
+        except ShellError:
+            pass
+        finally:
+            self.restore(saved)
 
     def _temp_assign(self: Shell, values: Values) -> list[tuple[str, object, bool]]:
         saved = []
@@ -327,7 +344,7 @@ def run_exec(sh: Shell, argv: list[str]) -> int:
     proc = sh.proc
     proc.env = dict(sh.env())
     if path is None:
-        sh.errmsg(f"exec: {argv[0]}: not found")
+        sh.errmsg(f"{argv[0]}: not found", "exec")
         raise ProcessExit(127)
     sh.traps.pop(0, None)  # the shell image is gone: no EXIT trap
     status = sh.exec_program(proc, path, argv, None)

@@ -493,6 +493,10 @@ class ExpandMixin:
         else:
             present = value is not None and (not p.colon or value != "")
         op = p.op
+        # "${u:+x}" is an empty field even when it expands to nothing; for "$@" ash makes one
+        # too ("${@+"$@"}" with no parameters), bash only when the default word is used
+        if quoted and (not self.bash or p.name not in ("@", "*") or (op in ("-", "=") and not present)):
+            out.quoted("")
         arg = p.arg
         if op == "-":
             if present:

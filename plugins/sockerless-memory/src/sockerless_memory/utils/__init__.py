@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     archive,
     awk,
     basic,
+    cal,
     compare,
     digest,
     expr,

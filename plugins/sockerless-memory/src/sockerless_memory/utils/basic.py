@@ -98,7 +98,7 @@ def parse_duration(text: str) -> float:
 @utility("sleep", usage="sleep [N]...\n\nPause for a time equal to the total of the args given, where each arg can\nhave an optional suffix of (s)econds, (m)inutes, (h)ours, or (d)ays")
 def sleep(u: Util, argv: list[str]) -> int:
     """sleep N[smhd]...: the total of the durations, interruptible by signals."""
-    _, args = u.getopt(argv[1:], "")
+    args = argv[1:]  # busybox's sleep takes no options: "-1" (or "--") is a bad number
     if not args:
         u.usage_error()
     total = 0.0

@@ -264,7 +264,10 @@ class Util:
             try:
                 file = self.proc.stdin if path == "-" else self.open(path)
             except OSError as exc:
-                self.perror(exc, f"{what} '{path}'")
+                if what == "can't open" and self.name in _PLAIN_OPEN_ERRORS:
+                    self.perror(exc, path)
+                else:
+                    self.perror(exc, f"{what} '{path}'")
                 continue
             try:
                 func(path, file)
@@ -280,6 +283,12 @@ class Util:
         """Act on pending signals (call in long loops)."""
         self.proc.check()
 
+
+_PLAIN_OPEN_ERRORS = frozenset({
+    "head", "cut", "base64", "od", "rev", "nl", "tac", "fold", "expand", "unexpand", "strings", "hexdump", "shuf",
+})
+"""Utilities whose busybox reports an unreadable operand as ``NAME: FILE: strerror`` (the others say
+``can't open 'FILE'``)."""
 
 _DEVICE_NUMBERS = {"/dev/null": (1, 3), "/dev/zero": (1, 5), "/dev/full": (1, 7), "/dev/random": (1, 8), "/dev/urandom": (1, 9)}
 

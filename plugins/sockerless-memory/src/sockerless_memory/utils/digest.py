@@ -129,7 +129,7 @@ def base64(u: Util, argv: list[str]) -> int:
         with u.input(path) as file:
             data = file.read()
     except OSError as exc:
-        u.fail(f"can't open '{path}': {strerror(exc)}")
+        u.fail(f"{path}: {strerror(exc)}")
     if "d" in opts:
         text = _B64_CHARS.sub(b"", data)  # busybox skips what is not base64
         whole = len(text) - len(text) % 4
@@ -268,7 +268,7 @@ def od(u: Util, argv: list[str]) -> int:
             cells = "".join(_od_cell(kind, size, padded[i:i + size]) for i in range(0, len(padded), size))
             prefix = address.format(skip + offset) if index == 0 else " " * len(address.format(0))
             u.out.write(f"{prefix}{cells}\n".encode("utf-8", "surrogateescape"))
-    if radix != "n":
+    if radix != "n" and not (files and u.status and not data):  # nothing could be read: no end address
         u.out.write(f"{address.format(skip + len(data))}\n".encode())
     return u.status
 

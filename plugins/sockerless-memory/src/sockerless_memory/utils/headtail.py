@@ -124,6 +124,7 @@ def tail(u: Util, argv: list[str]) -> int:
         u.fail(f"invalid number '{opts.get('s')}'")
     headers = _Headers(u, ("v" in opts or len(files) > 1) and "q" not in opts)
     followed: list[list] = []  # [name, open file or None, inode]
+    opened = 0
     for path in files or ["-"]:
         try:
             file = u.proc.stdin if path == "-" else u.open(path)
@@ -132,6 +133,7 @@ def tail(u: Util, argv: list[str]) -> int:
             if retry:
                 followed.append([path, None, None])
             continue
+        opened += 1
         headers.show(path)
         try:
             u.out.write(_tail_data(file, mode, sign, count))
@@ -146,6 +148,8 @@ def tail(u: Util, argv: list[str]) -> int:
             followed.append([path, file, _inode(u, path)])
         elif path != "-":
             file.release()
+    if not opened and not retry:
+        u.fail("no files")  # as busybox, when not one operand could be opened
     if not follow or not followed:
         return u.status
     try:

@@ -395,33 +395,3 @@ def time_(u: Util, argv: list[str]) -> int:
     else:
         u.proc.stderr.write(text.encode())
     return status.shell_status
-
-
-
-@utility("top", usage="top [-b] [-n COUNT] [-d SECONDS]\n\nShow a view of process activity in real time.\n\n\t-b\tBatch mode\n\t-n N\tExit after N iterations\n\t-d SEC\tDelay between updates")
-def top(u: Util, argv: list[str]) -> int:
-    """top [-b] [-n COUNT] [-d SECONDS]: the process table, redrawn every delay until COUNT or a signal.
-
-    The sandbox has no memory or CPU accounting per process, so the table carries what it knows
-    (pid, parent, user, state, CPU time, command line); images often run ``top`` just to stay up.
-    """
-    opts, _ = u.getopt(argv[1:], "bn:d:Hms:o:")
-    try:
-        count = int(opts.get("n") or 0) if "n" in opts else 0
-        delay = parse_duration(opts.get("d") or "5") if "d" in opts else 5.0
-    except ValueError:
-        u.fail(f"invalid number '{opts.get('n') if 'n' in opts else opts.get('d')}'")
-    iteration = 0
-    while True:
-        processes = [p for p in u.proc.kernel.processes() if p.status is None or not p.exited()]
-        u.out.write(f"Tasks: {len(processes)} total\n".encode())
-        u.out.write(b"  PID  PPID USER     STAT   TIME COMMAND\n")
-        for proc in processes:
-            user = proc.creds.user or user_label(u.proc, proc.creds.uid)
-            line = f"{proc.pid:5d} {proc.ppid:5d} {user:<8.8} {proc.state.value:<4} {_cpu_time(proc):>6} {' '.join(proc.argv)}"
-            u.out.write(line.encode("utf-8", "surrogateescape") + b"\n")
-        u.out.flush()
-        iteration += 1
-        if count and iteration >= count:
-            return 0
-        u.proc.sleep(max(delay, 0.1))

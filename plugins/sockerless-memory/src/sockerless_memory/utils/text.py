@@ -183,10 +183,10 @@ def fold(u: Util, argv: list[str]) -> int:
     opts, files = u.getopt(args, "bsw:")
     try:
         width = int(opts.get("w", "80"))
-        if width < 1:
-            raise ValueError
     except ValueError:
         u.fail(f"invalid number '{opts.get('w')}'")
+    if not 1 <= width <= 10000:
+        u.fail(f"number {width} is not in 1..10000 range")
 
     def each(name: str, file: OpenFile) -> None:
         for raw in iter_lines(file):
@@ -326,7 +326,7 @@ def tee(u: Util, argv: list[str]) -> int:
         try:
             outputs.append((path, u.create(path, append="a" in opts)))
         except OSError as exc:
-            u.perror(exc, f"can't open '{path}'")
+            u.perror(exc, path)
     try:
         stdout_ok = True
         for chunk in iter_chunks(u.proc.stdin):

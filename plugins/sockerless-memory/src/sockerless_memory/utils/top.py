@@ -6,6 +6,7 @@ import os
 import time
 
 from ..sandbox.process import Process
+from .basic import parse_duration
 from .common import Util, user_label, utility
 
 _USAGE = """top [-b] [-n COUNT] [-d SECONDS]
@@ -76,7 +77,7 @@ def top(u: Util, argv: list[str]) -> int:
         u.usage_error()
     try:
         count = int(opts.get("n") or "0") if "n" in opts else None
-        delay = float(opts.get("d") or "5") if "d" in opts else 5.0
+        delay = parse_duration(opts.get("d") or "5") if "d" in opts else 5.0
     except ValueError:
         u.fail(f"invalid number '{opts.get('n') if 'n' in opts else opts.get('d')}'")
     batch = "b" in opts
@@ -92,5 +93,5 @@ def top(u: Util, argv: list[str]) -> int:
         shown += 1
         if count is not None and shown >= count:
             break
-        u.proc.sleep(delay)
+        u.proc.sleep(max(delay, 0.05))
     return 0

@@ -166,6 +166,8 @@ def xargs(u: Util, argv: list[str]) -> int:
         if not text.isdigit():
             u.fail(f"invalid number '{text}'")
         numbers[key] = int(text)
+        if key != "P" and key in opts and numbers[key] < 1:
+            u.fail(f"number {text} is not in 1..2147483647 range")
     replace = opts.get("I") if "I" in opts else ("{}" if "i" in opts and opts.get("i") is None else opts.get("i"))
     eof = opts.get("E") if "E" in opts else opts.get("e")
     command = command or ["echo"]
@@ -180,7 +182,7 @@ def xargs(u: Util, argv: list[str]) -> int:
         if source:
             file.release()
     try:
-        if replace is not None:
+        if replace is not None and "0" not in opts and "d" not in opts:
             items = [line.lstrip(_BLANKS) for line in data.split(b"\n") if line.strip(_BLANKS)]
         elif "0" in opts:
             items = [item for item in data.split(b"\0")]

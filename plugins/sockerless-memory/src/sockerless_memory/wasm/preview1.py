@@ -49,6 +49,9 @@ class WasiGuest:
             if file is not None:
                 self.handles[number] = FileHandle(file.acquire())
         self.handles[3] = DirHandle("/", preopen="/")
+        for target in self.fs.mount_targets:  # volumes and binds: also preopened under their own names
+            if self.fs.is_dir(target):
+                self.install(DirHandle(self.fs.realpath(target), preopen=target))
         self.memory: Memory | None = None
         self.abort: BaseException | None = None
         """What ended the guest from the host side (exit, signal, a bug): re-raised by the runner."""

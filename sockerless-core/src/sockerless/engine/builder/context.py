@@ -36,7 +36,7 @@ class BuildContext:
             raise InvalidParameter(f"forbidden path outside the build context: {source} ()")
         cleaned = posixpath.normpath("/" + source).lstrip("/")
         if any(c in cleaned for c in "*?["):
-            matches = sorted(_glob(self.root, cleaned))
+            matches = sorted(glob(self.root, cleaned))
             if not matches:
                 raise InvalidParameter(f"COPY failed: no source files were specified (nothing matches {source})")
             return [(self._in_scope(os.path.relpath(m, self.root)), m.name) for m in matches]
@@ -52,8 +52,9 @@ class BuildContext:
         return path
 
 
-def _glob(root: Path, pattern: str) -> list[Path]:
-    """``filepath.Match`` semantics, component by component."""
+def glob(root: Path, pattern: str) -> list[Path]:
+    """Paths under ``root`` matching ``pattern`` (``filepath.Match`` semantics, component by component;
+    symlinked directories are not entered)."""
     parts = pattern.split("/")
     current = [root]
     for index, part in enumerate(parts):

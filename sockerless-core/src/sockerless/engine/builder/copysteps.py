@@ -12,7 +12,7 @@ from typing import Any
 from ...api.models.images import ImageRecord
 from . import copying, fetch
 from .cache import step_key
-from .context import content_hash
+from .context import content_hash, glob
 from .dockerfile import Instruction
 from .imagefs import ImageFS
 from .state import BuildFailed, Stage
@@ -25,7 +25,11 @@ class CopySteps:
     escape: str
     images: Any
     context: Any
+    options: Any
     stages: list[Stage]
+
+    async def _base_image(self, ref: str, platform: str) -> ImageRecord:
+        raise NotImplementedError
 
     def _lexer(self, stage: Stage) -> Lexer:
         raise NotImplementedError
@@ -49,7 +53,7 @@ class CopySteps:
         await self._copy(stage, instruction, "ADD")
 
     async def _copy(self, stage: Stage, instruction: Instruction, command: str) -> None:
-        unknown = sorted(set(instruction.flags) - {"from", "chown", "chmod"} - ({"checksum"} if command == "ADD" else set()))
+        unknown = sorted(set(instruction.flags) - {"from", "chown", "chmod"})
         if unknown:
             raise BuildFailed(f"Unknown flag: {unknown[0]}")
         lexer = self._lexer(stage)
@@ -69,9 +73,11 @@ class CopySteps:
                 options.chmod = int(instruction.flags["chmod"], 8)
             except ValueError:
                 raise BuildFailed(f"invalid chmod parameter: {instruction.flags['chmod']}") from None
+        origin = instruction.flags.get("from")
+        source_image = await self._from_image(lexer.word(origin), stage) if origin is not None else None
         with tempfile.TemporaryDirectory(prefix="sockerless-copy-", dir=self._scratch()) as tmp:
-            paths, description = await asyncio.to_thread(self._sources, stage, instruction, sources, command, Path(tmp),
-                                                         options.downloaded)
+            paths, description = await asyncio.to_thread(self._sources, instruction, sources, command, Path(tmp),
+                                                         options.downloaded, source_image)
             chown_text = f"--chown={instruction.flags['chown']} " if "chown" in instruction.flags else ""
             created_by = self._created_by_nop(stage, f"{command} {chown_text}{description} in {dest} ")
             parent_id = stage.image.Id if stage.image else "scratch"
@@ -100,20 +106,16 @@ class CopySteps:
             raise BuildFailed(f"{command} produced nothing to build an image from")
         self._commit(stage, key, created_by, layer)
 
-    def _sources(self, stage: Stage, instruction: Instruction, sources: list[str], command: str,
-                 tmp: Path, downloaded: set[Path]) -> tuple[list[tuple[Path, str]], str]:
+    def _sources(self, instruction: Instruction, sources: list[str], command: str, tmp: Path,
+                 downloaded: set[Path], source_image: ImageRecord | None) -> tuple[list[tuple[Path, str]], str]:
         """Host paths of the sources and how history describes them (``file:<hash>``)."""
         if instruction.heredocs:
             sources = [s for s in sources if not s.startswith("<<")]
         paths: list[tuple[Path, str]] = []
-        origin = instruction.flags.get("from")
-        if origin is not None:
-            fs = ImageFS(self.images.layer_dirs(self._from_image(origin)))
+        if source_image is not None:
+            fs = ImageFS(self.images.layer_dirs(source_image))
             for index, source in enumerate(sources):
-                try:
-                    paths.append((fs.export(source, tmp / f"from-{index}"), os.path.basename(source.rstrip("/")) or "."))
-                except FileNotFoundError:
-                    raise BuildFailed(f"{command} failed: stat {source}: file does not exist") from None
+                paths += _from_filesystem(fs, source, tmp / f"from-{index}", command)
         else:
             for index, source in enumerate(sources):
                 if fetch.is_url(source):
@@ -136,7 +138,8 @@ class CopySteps:
             description = f"multi:{content_hash(hosts)}"
         return paths, description
 
-    def _from_image(self, origin: str) -> ImageRecord:
+    async def _from_image(self, origin: str, current: Stage) -> ImageRecord:
+        """The image ``--from`` names: an earlier stage (by name or index), else an image (pulled if missing)."""
         for stage in self.stages[:-1]:
             if (stage.name and stage.name == origin.lower()) or origin == str(stage.index):
                 if stage.image is None:
@@ -144,11 +147,24 @@ class CopySteps:
                 return stage.image
         if origin.isdigit():
             raise BuildFailed(f"invalid from flag value {origin}: refers to current build stage or a later one")
-        image = self.images.lookup(origin)
-        if image is None:
-            raise BuildFailed(f"invalid from flag value {origin}: no such image {origin} "
-                              "(pull it first: COPY --from only uses images that are present)")
-        return image
+        return await self._base_image(origin, current.platform or self.options.platform)
+
+
+def _from_filesystem(fs: ImageFS, source: str, tmp: Path, command: str) -> list[tuple[Path, str]]:
+    """``source`` (a path or a glob) taken out of another image's filesystem into ``tmp``."""
+    parts = [p for p in source.split("/") if p]
+    literal = next((i for i, part in enumerate(parts) if any(c in part for c in "*?[")), len(parts))
+    prefix, pattern = "/" + "/".join(parts[:literal]), "/".join(parts[literal:])
+    try:
+        copy = fs.export(prefix, tmp)
+    except FileNotFoundError:
+        raise BuildFailed(f"{command} failed: stat {source}: file does not exist") from None
+    if not pattern:
+        return [(copy, os.path.basename(source.rstrip("/")) or ".")]
+    matches = sorted(glob(copy, pattern))
+    if not matches:
+        raise BuildFailed(f"{command} failed: no source files were specified (nothing matches {source})")
+    return [(match, match.name) for match in matches]
 
 
 def _chown(spec: str, fs: ImageFS) -> tuple[int, int]:

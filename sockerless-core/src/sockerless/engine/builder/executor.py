@@ -220,8 +220,8 @@ class Builder(MetadataSteps, CopySteps):
             self.out.say(f" ---> {_short(base.Id)}\n")
         else:
             stage.config = ImageConfig(Env=[DEFAULT_PATH])
-        if not stage.config.Env:
-            stage.config.Env = [DEFAULT_PATH]
+        if not any(entry.startswith("PATH=") for entry in stage.config.Env or []):
+            stage.config.Env = [*(stage.config.Env or []), DEFAULT_PATH]
         triggers = list(stage.config.OnBuild or [])
         if triggers:
             stage.config.OnBuild = None
@@ -247,11 +247,11 @@ class Builder(MetadataSteps, CopySteps):
         try:
             progress = await self.images.pull(ref, platform, self._auth_for(ref))
             async for message in progress:
+                if message.get("error"):  # a failure reported inside the pull's own stream
+                    raise BuildFailed(str(message["error"]))
                 if not self.options.quiet:
                     self.out.send(message)
         except DockerError as exc:
-            if self.options.pull and self.images.lookup(ref) is not None:
-                raise BuildFailed(exc.message) from None
             raise BuildFailed(exc.message) from None
         image = self.images.lookup(ref)
         if image is None:
@@ -302,6 +302,10 @@ class Builder(MetadataSteps, CopySteps):
         except asyncio.CancelledError:  # the client went away: the step's container goes too
             await asyncio.shield(self._remove_container(container.id))
             raise
+        except BuildFailed:  # it could not even start
+            if self.options.forcerm:
+                await self._remove_container(container.id)
+            raise
         if code != 0:
             if self.options.forcerm:
                 await self._remove_container(container.id)
@@ -340,6 +344,7 @@ class Builder(MetadataSteps, CopySteps):
         directory = self.engine.data_root / "build" / "tmp"
         directory.mkdir(parents=True, exist_ok=True)
         return str(directory)
+
     def _warn_unused_args(self) -> None:
         declared = set(self.meta_args) | {k for s in self.stages for k in s.args}
         unused = sorted(k for k in self.options.buildargs if k not in declared and k not in PREDEFINED_ARGS)

@@ -60,8 +60,13 @@ class BuildService:
         try:
             archive = work / "context.tar"
             with open(archive, "wb") as handle:
-                async for chunk in body:
-                    handle.write(chunk)
+                pending = bytearray()
+                async for chunk in body:  # written in batches off the event loop: contexts can be large
+                    pending += chunk
+                    if len(pending) >= 1 << 20:
+                        await asyncio.to_thread(handle.write, bytes(pending))
+                        pending.clear()
+                handle.write(pending)
             if archive.stat().st_size == 0:
                 raise InvalidParameter("the build context is empty: send a tar of the context as the request body")
             (work / "context").mkdir()

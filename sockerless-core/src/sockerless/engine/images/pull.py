@@ -214,7 +214,6 @@ class Puller:
                 raise _docker_error(ref, exc) from None
             except DigestMismatch as exc:
                 raise ServerError(f"pull of {ref.familiar} failed: {exc}") from None
-        self.store.blobs.put_bytes(resolved.top.raw)
         familiar_name = ref.familiar_name
         tags = [ref.familiar] if ref.tag else []
         before = self.store.resolve(ref.familiar)

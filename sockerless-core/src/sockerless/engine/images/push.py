@@ -124,7 +124,6 @@ class Pusher:
             digest = await session.put_manifest(tag, MANIFEST_V2, manifest)
         except RegistryError as exc:
             raise _docker_error(repo, exc) from None
-        self.store.blobs.put_bytes(manifest)
         repo_digest = f"{repo.familiar_name}@{digest}"
         record = self.store.store.images.get(image.Id)
         if record is not None and repo_digest not in record.RepoDigests:

@@ -16,6 +16,7 @@ from ...api.filters import Filters
 from ...api.models.images import ImageConfig, ImageRecord
 from .. import reference as refs
 from ..events import EventBus
+from ..registry import Credentials
 from ..timeutil import parse_rfc3339, parse_timestamp
 from .store import ImageStore
 
@@ -63,8 +64,10 @@ class ImageService:
         return self.store.resolve(ref)
 
     # -- pull ----------------------------------------------------------------------------------
-    async def pull(self, name: str, tag: str, platform: str = "", auth: dict[str, str] | None = None) -> AsyncIterator[ProgressLine]:
-        """Pull ``name:tag`` (or ``name`` + ``sha256:`` digest); returns the progress messages.
+    async def pull(self, name: str, tag: str, platform: str = "", auth: Credentials | None = None) -> AsyncIterator[ProgressLine]:
+        """Pull ``name:tag`` (or ``name`` + ``sha256:`` digest, or every tag when neither); returns the progress messages.
+
+        ``auth`` is what the client sent (``X-Registry-Auth``), ``None`` for anonymous.
 
         Raises before returning when the pull cannot even begin, so the caller can answer with
         a plain HTTP error as Docker does.
@@ -90,13 +93,17 @@ class ImageService:
         image = self.find(ref)
         users = self._in_use(image.Id)
         name = self._tag_named_by(ref, image)
+        has_children = any(other.Parent == image.Id for other in self.store.images())
         if name is not None:
-            if len(image.RepoTags) > 1 or (users and force):
-                return [self._untag(image, name)]
+            if len(image.RepoTags) > 1 or (users and force) or (has_children and not users):
+                return [self._untag(image, name)]  # an image under a build's steps stays, untagged, as with dockerd
             if users:
                 raise Conflict(f'conflict: unable to remove repository reference "{ref}" (must force) - '
                                f"container {users[0][0][:12]} is using its referenced image {_short(image.Id)}")
         else:
+            if has_children:
+                raise Conflict(f"conflict: unable to delete {_short(image.Id)} (cannot be forced) - "
+                               "image has dependent child images")
             running = [cid for cid, is_running in users if is_running]
             if running:
                 raise Conflict(f"conflict: unable to delete {_short(image.Id)} (cannot be forced) - "

@@ -2,8 +2,9 @@
 
 Layout under ``<data-root>/image/``:
 
-* ``blobs/sha256/<hex>``: layer blobs as received (plain or gzip tars), image configs,
-  manifests; written atomically (see :mod:`.blobs`);
+* ``blobs/sha256/<hex>``: layer blobs as received (plain or gzip tars) and image configs,
+  written atomically (see :mod:`.blobs`); a blob that no layer record or image refers to is
+  removed at startup, so keep nothing else there;
 * ``layers/<diff-id hex>/``: each layer unpacked once, OCI whiteouts kept as files;
 * the ``image`` and ``layer`` tables of the daemon's SQLite store: image records (``Id`` is
   the digest of the image's config blob) and layer records (diff id, unpacked size, blobs).
@@ -16,11 +17,9 @@ blobs or layer directories, which :meth:`ImageStore.recover` removes at startup.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import shutil
-import tarfile
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -37,7 +36,8 @@ from .. import reference as refs
 from ..layers import LayerStore
 from ..store import Store
 from ..timeutil import now_ns, rfc3339_nano
-from .blobs import CHUNK, BlobStore
+from .blobs import BlobStore
+from .tarstream import gzip_chunks, tar_directory
 from .unpack import GZIP_MAGIC, open_uncompressed, unpack
 
 MEDIA_TAR = "application/vnd.oci.image.layer.v1.tar"
@@ -71,9 +71,18 @@ class ImageStore:
 
     # -- recovery --------------------------------------------------------------------------------
     def recover(self) -> None:
-        """Startup: drop half-written blobs, spooled uploads and layer directories no record knows about."""
+        """Startup: drop half-written blobs, spooled uploads, and blobs and layer directories no record knows about.
+
+        (A download that finished just before a crash, but whose layer was never recorded, is
+        fetched again by the next pull.)
+        """
         self.blobs.recover()
         shutil.rmtree(self.root / "tmp", ignore_errors=True)
+        wanted = {blob.Digest for record in self.store.layers for blob in record.Blobs}
+        wanted |= {image.Id for image in self.store.images}
+        for digest in self.blobs.digests():
+            if digest not in wanted:
+                self.blobs.delete(digest)
         known = {record.DiffID.removeprefix("sha256:") for record in self.store.layers}
         known |= {layer.removeprefix("sha256:") for image in self.store.images for layer in image.Layers}
         known |= {layer.removeprefix("sha256:") for c in self.store.containers for layer in c.image_layers}
@@ -187,7 +196,7 @@ class ImageStore:
             if blob.Digest != diff_id and self.blobs.exists(blob.Digest):
                 return blob
         with self.open_layer_tar(diff_id) as source:
-            digest, size = self.blobs.put_chunks(_gzip_chunks(source))
+            digest, size = self.blobs.put_chunks(gzip_chunks(source))
         blob = LayerBlob(Digest=digest, MediaType=MEDIA_TAR_GZIP, Size=size)
         self._remember_blob(record, blob)
         return blob
@@ -354,54 +363,6 @@ def docker_arch(machine: str | None = None) -> str:
     """The GOARCH name of this machine (``amd64``, ``arm64``...)."""
     machine = machine or os.uname().machine
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(machine, machine)
-
-
-def _gzip_chunks(source: BinaryIO) -> Iterator[bytes]:
-    buffer = _Collector()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=6) as out:  # type: ignore[arg-type]
-        while data := source.read(CHUNK):
-            out.write(data)
-            yield buffer.take()
-    yield buffer.take()
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        return data
-
-
-def tar_directory(root: Path, *, zero_times: bool = False) -> Iterator[bytes]:
-    """A deterministic tar (PAX, sorted entries, numeric owners) of ``root``, as chunks."""
-    buffer = _Collector()
-    with tarfile.open(fileobj=buffer, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames.sort()
-            for name in sorted(dirnames + filenames):
-                full = os.path.join(dirpath, name)
-                info = tar.gettarinfo(full, arcname=os.path.relpath(full, root))
-                info.uname = info.gname = ""
-                if zero_times:
-                    info.mtime = 0
-                    info.uid = info.gid = 0
-                if info.isreg():
-                    with open(full, "rb") as handle:
-                        tar.addfile(info, handle)
-                else:
-                    tar.addfile(info)
-                yield buffer.take()
-    yield buffer.take()
 
 
 def sha256_digest(data: bytes) -> str:

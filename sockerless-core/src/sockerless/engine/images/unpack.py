@@ -62,7 +62,7 @@ def open_uncompressed(blob: BinaryIO) -> BinaryIO:
 class _CountingReader:
     """Reports how many bytes of the blob were consumed, every ``step`` bytes."""
 
-    def __init__(self, source: BinaryIO, report: Callable[[int], None], step: int = 1 << 20) -> None:
+    def __init__(self, source: BinaryIO, report: Callable[[int], None], step: int = 512 * 1024) -> None:
         self.source = source
         self.report = report
         self.step = step

@@ -319,16 +319,19 @@ class RepositorySession:
         return False
 
     async def upload_blob(self, digest: str, size: int, chunks: AsyncIterator[bytes]) -> None:
-        """Monolithic upload: ``POST`` to open, ``PUT ?digest=`` with the content."""
+        """Upload as dockerd does: ``POST`` to open, one streaming ``PATCH`` with the content, ``PUT ?digest=``."""
         response = await self.request("POST", f"/v2/{self.repository}/blobs/uploads/")
         await check(response, f"upload of blob {digest}")
         location = response.headers.get("Location")
         if not location:
             raise RegistryError("the registry opened an upload without a Location", 502)
+        response = await self.request("PATCH", self._absolute(location), content=chunks,
+                                      headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)})
+        await check(response, f"upload of blob {digest}")
+        location = response.headers.get("Location") or location
         url = self._absolute(location)
         url += ("&" if "?" in url else "?") + f"digest={digest}"
-        response = await self.request("PUT", url, headers={"Content-Type": "application/octet-stream",
-                                                          "Content-Length": str(size)}, content=chunks)
+        response = await self.request("PUT", url, headers={"Content-Length": "0"})
         await check(response, f"upload of blob {digest}")
 
     def _absolute(self, location: str) -> str:

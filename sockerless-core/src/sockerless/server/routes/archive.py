@@ -22,6 +22,8 @@ def routes(engine: Engine) -> list[DockerRoute]:
         path = qstr(request, "path")
         if not path:
             raise InvalidParameter("bad parameter: path cannot be empty")
+        if "\x00" in path:
+            raise InvalidParameter("bad parameter: path contains a NUL byte")
         return engine.containers.find(ref), path, ref
 
     async def head(request: Request) -> Response:

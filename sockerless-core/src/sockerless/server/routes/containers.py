@@ -13,7 +13,7 @@ from ...api.errors import Conflict, InvalidParameter, NotImplementedByBackend
 from ...api.filters import Filters
 from ...api.models.containers import ContainerCreateRequest, RestartPolicy, normalize_create
 from ...engine import containers as container_mod
-from ...engine import logconfig, render
+from ...engine import logconfig, render, resolution
 from ...engine import stats as stats_mod
 from ...engine.daemon import Engine
 from ...engine.logs import STDERR, STDOUT, LogRecord
@@ -40,7 +40,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
     async def create(request: Request) -> Response:
         body = await json_body(request, ContainerCreateRequest, transform=normalize_create)
         name = request.query_params.get("name") or None
-        record, warnings = await engine.create_container(body, name)
+        record, warnings = await engine.create_container(body, name, request.query_params.get("pod") or "")
         return JSONResponse({"Id": record.id, "Warnings": warnings}, status_code=201)
 
     async def list_containers(request: Request) -> Response:
@@ -92,6 +92,12 @@ def routes(engine: Engine) -> list[DockerRoute]:
     async def rename(request: Request) -> Response:
         record = find(request)
         old = containers.rename(record, qstr(request, "name"))
+        for endpoint in record.networks.values():  # the new name resolves, the old one no longer
+            if endpoint.DNSNames:
+                endpoint.DNSNames = list(dict.fromkeys(record.name if n == old else n for n in endpoint.DNSNames))
+        engine.store.containers.put(record)
+        if record.state.Running:
+            await resolution.refresh_peers(engine, record)
         attrs = container_mod.labels_of(record)
         attrs["oldName"] = "/" + old
         engine.events.publish("container", "rename", record.id, attrs)
@@ -198,6 +204,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         policy = raw.pop("RestartPolicy", None)
         if policy:
             new_policy = wire.convert(policy, RestartPolicy)
+            container_mod.check_restart_policy(new_policy)
             if record.host_config.AutoRemove and new_policy.Name not in ("", "no"):
                 raise InvalidParameter("Restart policy cannot be updated because AutoRemove is enabled for the container")
             record.host_config.RestartPolicy = new_policy

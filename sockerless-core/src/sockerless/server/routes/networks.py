@@ -53,6 +53,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         for network in service.prunable(filters):
             await engine.remove_network(network)
             deleted.append(network.name)
+        engine.events.publish("network", "prune", "", {"reclaimed": "0"})
         return JSONResponse({"NetworksDeleted": deleted or None})
 
     return [

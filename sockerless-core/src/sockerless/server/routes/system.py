@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+import re
 import socket
 import time
 import uuid
@@ -16,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ... import __version__
 from ...api import versions, wire
-from ...api.errors import ServerError, Unauthorized
+from ...api.errors import InvalidParameter, Unauthorized, Unavailable
 from ...api.filters import Filters
 from ...engine import render
 from ...engine.daemon import Engine
@@ -130,14 +131,20 @@ def routes(engine: Engine) -> list:
     async def auth(request: Request) -> Response:
         body = wire.loads(await request.body())
         credentials = decode_auth_config(body)
-        server = str(body.get("serveraddress") or "") if isinstance(body, dict) else ""
+        server = (body.get("serveraddress") or "") if isinstance(body, dict) else ""
+        if not isinstance(server, str):
+            raise InvalidParameter("serveraddress must be a string")
         domain = registry_domain(server)
+        if not _REGISTRY_HOST.fullmatch(domain):
+            raise InvalidParameter(f"invalid registry address {server!r}: expected a host name with an optional port")
         try:
             identity_token = await engine.registry.login(domain, credentials)
         except RegistryError as exc:
             if exc.status in (401, 403):
                 raise Unauthorized(f"login attempt to {server or domain} failed with status: 401 Unauthorized") from None
-            raise ServerError(f"login to {domain} failed: {exc.message}") from None
+            if exc.status >= 500:  # unreachable or failing: the registry is unavailable, not the daemon
+                raise Unavailable(f"registry {domain} unavailable for login: {exc.message}") from None
+            raise InvalidParameter(f"login to {domain} failed: {exc.message}") from None
         return JSONResponse({"Status": "Login Succeeded", "IdentityToken": identity_token})
 
     return [
@@ -148,6 +155,9 @@ def routes(engine: Engine) -> list:
         DockerRoute("/system/df", system_df, methods=["GET"]),
         DockerRoute("/auth", auth, methods=["POST"]),
     ]
+
+
+_REGISTRY_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 
 
 def _host_cgroup_version() -> str:

@@ -11,7 +11,7 @@ from ...engine import volumes as volume_mod
 from ...engine.daemon import Engine
 from ..params import json_body, qstr
 from ..responses import JSONResponse, no_content
-from ..routing import DockerRoute
+from ..routing import DockerRoute, api_version
 
 
 def routes(engine: Engine) -> list[DockerRoute]:
@@ -41,12 +41,17 @@ def routes(engine: Engine) -> list[DockerRoute]:
         return no_content()
 
     async def prune(request: Request) -> Response:
-        filters = Filters.parse(qstr(request, "filters") or None, volume_mod.PRUNE_FILTERS)
+        # before API 1.42 every unused volume goes and there is no "all" filter; since then
+        # only anonymous ones unless all=true (and "until" was never a volume prune filter)
+        legacy = api_version(request) < (1, 42)
+        allowed = tuple(f for f in volume_mod.PRUNE_FILTERS if not (legacy and f == "all"))
+        filters = Filters.parse(qstr(request, "filters") or None, allowed)
         deleted, reclaimed = [], 0
-        for volume in service.prunable(filters):
+        for volume in service.prunable(filters, all_by_default=legacy):
             reclaimed += service.size(volume)
             await engine.remove_volume(volume)
             deleted.append(volume.name)
+        engine.events.publish("volume", "prune", "", {"reclaimed": str(reclaimed)})
         return JSONResponse({"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed})
 
     return [

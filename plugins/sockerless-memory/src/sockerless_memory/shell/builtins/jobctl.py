@@ -130,7 +130,17 @@ def jobs(sh: Shell, argv: list[str]) -> int:
 @builtin("fg", "bg")
 def fg(sh: Shell, argv: list[str]) -> int:
     """Job control is not available: the sandbox shell has no controlling terminal groups."""
-    sh.errmsg("job (null) not created under job control", argv[0])
+    spec = argv[1] if len(argv) > 1 else None
+    if spec is None and not sh.jobs.jobs:
+        sh.errmsg("No current job", argv[0])
+        return 2
+    if spec is not None:
+        try:
+            job_of(sh, spec)
+        except JobSpecError as exc:
+            sh.errmsg(str(exc), argv[0])
+            return 2
+    sh.errmsg(f"job {spec or '(null)'} not created under job control", argv[0])
     return 2
 
 

@@ -62,7 +62,7 @@ def _parse(sh: Shell, argv: list[str]) -> tuple[_Options, list[str]] | int:
                 if not value:
                     i += 1
                     if i >= len(args):
-                        sh.errmsg(f"-{letter}: option requires an argument", "read")
+                        sh.errmsg(f"no arg for -{letter} option", "read")
                         return 2
                     value = args[i]
                 if not _apply(sh, o, letter, value):

@@ -269,7 +269,7 @@ class MainInput:
                     return False
                 self.used_file = True
                 self.file = interp.u.proc.stdin.acquire()
-                variables["FILENAME"] = ""
+                variables["FILENAME"] = "-"  # busybox names standard input so
                 self.reader = RecordReader(interp, self.file)
                 return True
             argv = variables.get("ARGV")
@@ -495,15 +495,9 @@ class Interp:
             elif conv == "s":
                 out.append((spec + "s") % self.str_value(value))
             elif conv in "di":
-                number = to_num(value)
-                integer = int(number) if math.isfinite(number) else 0
-                out.append((spec + "d") % integer)
+                out.append((spec + "d") % _c_int(to_num(value)))
             elif conv in "ouxX":
-                number = to_num(value)
-                integer = int(number) if math.isfinite(number) else 0
-                if integer < 0:
-                    integer &= (1 << 64) - 1
-                out.append((spec + ("d" if conv == "u" else conv)) % integer)
+                out.append((spec + ("d" if conv == "u" else conv)) % (_c_int(to_num(value)) & 0xFFFFFFFF))
             elif conv in "eEfFgGaA":
                 out.append((spec + (conv if conv not in "aA" else "e")) % to_num(value))
             else:
@@ -942,3 +936,11 @@ def _log(x: float) -> float:
 def _sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else math.nan
 
+
+def _c_int(number: float) -> int:
+    """busybox converts printf's integer arguments to a C ``int``: truncated, and an out-of-range
+    (or infinite, or NaN) value becomes INT_MIN, as the x86 conversion gives."""
+    if not math.isfinite(number):
+        return -(1 << 31)
+    value = int(number)
+    return value if -(1 << 31) <= value < (1 << 31) else -(1 << 31)

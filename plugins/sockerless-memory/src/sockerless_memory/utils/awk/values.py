@@ -57,7 +57,7 @@ def number_to_str(value: float, fmt: str) -> str:
         return "-nan" if math.copysign(1, value) < 0 else "nan"
     if math.isinf(value):
         return "-inf" if value < 0 else "inf"
-    if value == int(value) and abs(value) < 1e16:
+    if value == int(value) and -(2 ** 63) <= value < 2 ** 63:  # what fits a C long long prints as one
         return str(int(value))
     return format_number(fmt, value)
 
