@@ -38,6 +38,8 @@ DOCKERD_NULL_RESPONSES = {
     "NetworkPrune": ["NetworksDeleted"],
     "VolumePrune": ["VolumesDeleted"],
 }
+# operations whose whole 200 body is null when empty (a nil slice)
+DOCKERD_NULL_BODIES = {"ContainerChanges"}
 
 
 @schemathesis.hook
@@ -48,7 +50,11 @@ def before_load_schema(context, raw_schema: dict) -> None:
             _property(definitions[name], prop)["x-nullable"] = True
     for methods in raw_schema.get("paths", {}).values():
         for operation in methods.values():
-            if not isinstance(operation, dict) or operation.get("operationId") not in DOCKERD_NULL_RESPONSES:
+            if not isinstance(operation, dict):
+                continue
+            if operation.get("operationId") in DOCKERD_NULL_BODIES:
+                operation["responses"]["200"]["schema"]["x-nullable"] = True
+            if operation.get("operationId") not in DOCKERD_NULL_RESPONSES:
                 continue
             schema = operation["responses"]["200"]["schema"]
             for prop in DOCKERD_NULL_RESPONSES[operation["operationId"]]:

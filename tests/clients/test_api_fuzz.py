@@ -3,7 +3,7 @@
 A dedicated daemon (the run creates, prunes and deletes at random) with a loopback TCP listener;
 checks: no server error other than an explicit 501 refusal, and every documented response
 conforming to its schema (see ``fuzz_hooks`` for the few fields where dockerd itself sends null).
-Set ``SOCKERLESS_FUZZ_EXAMPLES`` (default 10 per operation) and ``SOCKERLESS_FUZZ_PHASES`` (default
+Set ``SOCKERLESS_FUZZ_EXAMPLES`` (default 5 per operation) and ``SOCKERLESS_FUZZ_PHASES`` (default
 ``examples,fuzzing``; add ``coverage`` for schemathesis's boundary cases, about two minutes more)
 to fuzz harder than the CI budget allows.
 """
@@ -43,7 +43,7 @@ def test_no_server_errors_and_schema_conformant_responses(tmp_path):
         args = [st, "run", str(SPEC), "--url", f"http://127.0.0.1:{port}/v1.45",
                 "--checks", "docker_no_server_error,response_schema_conformance",
                 "--phases", os.environ.get("SOCKERLESS_FUZZ_PHASES", "examples,fuzzing"),
-                "--max-examples", os.environ.get("SOCKERLESS_FUZZ_EXAMPLES", "10"),
+                "--max-examples", os.environ.get("SOCKERLESS_FUZZ_EXAMPLES", "5"),
                 "--workers", "2", "--request-timeout", "20", "--no-color", "--warnings", "off"]
         for tag in EXCLUDED_TAGS:
             args += ["--exclude-tag", tag]

@@ -8,8 +8,8 @@ whole daemon).
 
 Known failures, by cause (not in the list):
 
-* not in the memory backend yet (501 refusals): build, commit, import, save/load, ``changes``,
-  distribution inspect; archive, stats, prune and more networking until the ``api`` work lands.
+* not in the memory backend yet (501 refusals): distribution inspect; stats, some prune and
+  update cases and more networking until the ``api`` work lands.
 * the sandbox has no network stack: published ports (``ports``/``port`` tests see no bindings),
   MAC addresses, IPv6 and static-IP networking, links.
 * the built-in root filesystem stands in for any image name, so a pull of a missing image or by

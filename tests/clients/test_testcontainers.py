@@ -7,7 +7,6 @@ import re
 import pytest
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
-from testcontainers.core.transferable import Transferable
 from testcontainers.core.wait_strategies import (
     ExecWaitStrategy,
     HealthcheckWaitStrategy,
@@ -68,7 +67,7 @@ def test_copy_into_and_out_of_a_container(tmp_path):
     container = (DockerContainer("alpine").with_command(["sleep", "300"])
                  .with_copy_into_container(b"from bytes\n", "/opt/seed/bytes.txt", 0o600))
     with container:
-        container.copy_into_container(Transferable(source), "/opt/seed/file.txt")
+        container.copy_into_container(source, "/opt/seed/file.txt")
         listing = container.exec(["sh", "-c", "cat /opt/seed/bytes.txt /opt/seed/file.txt; stat -c %a /opt/seed/bytes.txt"])
         assert listing.output == b"from bytes\nfrom the host file\n600\n"
         container.exec(["sh", "-c", "echo made inside > /tmp/out.txt"])

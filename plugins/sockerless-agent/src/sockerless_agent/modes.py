@@ -20,17 +20,11 @@ from .sessions import AgentService
 
 log = logging.getLogger("sockerless_agent")
 
-PING_INTERVAL = 10.0
-PING_TIMEOUT = 20.0
 BACKOFF_START = 0.1
 BACKOFF_MAX = 5.0
 STABLE_AFTER = 10.0
 """A connection that lasted this long resets the back-off."""
 
-
-def _ws_options() -> dict:
-    return {"subprotocols": [protocol.SUBPROTOCOL], "compression": None, "max_size": protocol.MAX_MESSAGE,
-            "ping_interval": PING_INTERVAL, "ping_timeout": PING_TIMEOUT}
 
 
 async def run_forward(service: AgentService, host: str, port: int, token: str, tls: ssl.SSLContext | None,
@@ -53,7 +47,7 @@ async def run_forward(service: AgentService, host: str, port: int, token: str, t
         await service.serve(channel)
         log.info("daemon connection ended: %s", channel.close_reason)
 
-    async with serve(handler, host, port, process_request=authorize, ssl=tls, **_ws_options()) as server:
+    async with serve(handler, host, port, process_request=authorize, ssl=tls, **protocol.ws_options()) as server:
         bound = server.sockets[0].getsockname()[1]
         log.info("listening on %s:%d%s", host, bound, " (TLS)" if tls else "")
         if on_listening is not None:
@@ -71,7 +65,7 @@ async def run_reverse(service: AgentService, url: str, token: str, container_id:
         began = loop.time()
         try:
             async with connect(url, additional_headers=headers, ssl=tls if url.startswith("wss:") else None,
-                               open_timeout=10, **_ws_options()) as ws:
+                               open_timeout=10, **protocol.ws_options()) as ws:
                 log.info("connected to the daemon at %s", url)
                 channel = Channel(ws, on_open=service.open_session, name="daemon")
                 serving = asyncio.ensure_future(service.serve(channel))

@@ -740,6 +740,8 @@ UTILITY_SCRIPTS = [
 
 # Scripts written the way CI jobs are: set -e/-u, getopts, traps, read loops, here-docs, jobs.
 CI_SCRIPTS = [
+    'jobs; sleep 1 & jobs | wc -l; kill %1; wait',
+    'sleep 5 & x=$(jobs); echo "$x" | wc -l; (jobs) | wc -l; kill %1; wait',
     "set -e\nmkdir -p build/out\ncd build\necho 'int main(){}' > main.c\nls\ncd ..\nrm -rf build\necho done",
     'set -eu\nVERSION=${VERSION:-1.2.3}\nMAJOR=${VERSION%%.*}\nMINOR=${VERSION#*.}; MINOR=${MINOR%.*}\necho "$MAJOR $MINOR"',
     'for f in a b c; do echo "file-$f" > "$f.txt"; done\nfor f in *.txt; do printf \'%s: %s\\n\' "$f" "$(cat "$f")"; done',

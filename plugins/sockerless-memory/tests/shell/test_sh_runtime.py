@@ -15,10 +15,10 @@ from sockerless_memory.sandbox.kernel import Kernel
 from sockerless_memory.sandbox.process import ProcessSpec
 
 
-def test_benchmark_loop_is_fast(box: Box) -> None:
-    result, elapsed = box.timed_sh("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo $i")
-    assert result.out == "20000\n"
-    assert elapsed < 2.5, f"20000 iterations took {elapsed:.2f}s"
+def test_benchmark_loop_counts(box: Box) -> None:
+    # its speed is measured in bench/ (shell_loop), never asserted here: a loaded machine is slow
+    result = box.sh("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo $i")
+    assert result.out == "20000\n" and result.status == 0
 
 
 def test_commands_run_as_child_processes(box: Box) -> None:

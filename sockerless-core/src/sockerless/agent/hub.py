@@ -26,15 +26,8 @@ from .tokens import tokens_match
 
 log = logging.getLogger("sockerless.agent")
 
-PING_INTERVAL = 10.0
-PING_TIMEOUT = 20.0
 DIAL_RETRY = 0.05
 
-
-def ws_options() -> dict:
-    """WebSocket settings shared by every agent connection of the daemon."""
-    return {"subprotocols": [protocol.SUBPROTOCOL], "compression": None, "max_size": protocol.MAX_MESSAGE,
-            "ping_interval": PING_INTERVAL, "ping_timeout": PING_TIMEOUT}
 
 
 @dataclass
@@ -75,7 +68,7 @@ class AgentHub:
         host, _, port = self.settings.listen.rpartition(":")
         host = host.strip("[]") or "127.0.0.1"
         self._server = await serve(self._serve_agent, host, int(port), process_request=self._authorize,
-                                   ssl=self.settings.tls, **ws_options())
+                                   ssl=self.settings.tls, **protocol.ws_options())
         bound = self._server.sockets[0].getsockname()
         scheme = "wss" if self.settings.tls else "ws"
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
@@ -182,7 +175,7 @@ class AgentHub:
         while True:
             try:
                 ws = await connect(address.url, additional_headers=headers, open_timeout=max(1.0, deadline - loop.time()),
-                                   ssl=address.ssl if address.url.startswith("wss:") else None, **ws_options())
+                                   ssl=address.ssl if address.url.startswith("wss:") else None, **protocol.ws_options())
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status in (401, 403):

@@ -134,3 +134,15 @@ def token_from_header(value: str | None) -> str:
         return ""
     scheme, _, token = value.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
+
+
+PING_INTERVAL = 10.0
+"""Seconds between WebSocket pings, on both ends (liveness)."""
+PING_TIMEOUT = 20.0
+"""A peer that answers no ping for this long is gone."""
+
+
+def ws_options() -> dict:
+    """WebSocket settings of every agent connection, daemon and agent side alike."""
+    return {"subprotocols": [SUBPROTOCOL], "compression": None, "max_size": MAX_MESSAGE,
+            "ping_interval": PING_INTERVAL, "ping_timeout": PING_TIMEOUT}

@@ -21,7 +21,7 @@ from . import paths
 from .extract import ExtractOptions, extract
 from .fs import ArchiveError, ArchiveFS, PathNotFound
 from .hostfs import RootedFileSystem
-from .pathstat import PathStat, go_file_mode, go_time
+from .pathstat import PathStat, go_file_mode
 from .pathstat import stat_path as _stat_path
 from .produce import tar_path, tar_root
 from .users import container_owner
@@ -29,7 +29,7 @@ from .users import container_owner
 __all__ = [
     "ArchiveError", "ArchiveFS", "ExtractOptions", "PathNotFound", "PathStat", "RootedFileSystem",
     "archive_path", "container_owner", "export_root", "extract", "extract_to_dir", "extraction_dir", "go_file_mode",
-    "go_time", "stat_path",
+    "stat_path",
 ]
 
 

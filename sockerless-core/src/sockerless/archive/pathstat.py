@@ -9,6 +9,7 @@ import os
 import stat as stat_mod
 from dataclasses import dataclass
 
+from ..gotime import rfc3339_nano
 from . import paths
 from .fs import ArchiveError, ArchiveFS, PathNotFound
 
@@ -39,16 +40,6 @@ def go_file_mode(st_mode: int) -> int:
         mode |= MODE_STICKY
     return mode
 
-
-def go_time(ns: int) -> str:
-    """A time as Go's ``time.Time`` marshals to JSON in UTC (RFC 3339, nanoseconds, zeros trimmed)."""
-    import time
-
-    seconds, frac = divmod(ns, 1_000_000_000)
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    if frac:
-        text += "." + f"{frac:09d}".rstrip("0")
-    return text + "Z"
 
 
 @dataclass(frozen=True)
@@ -107,4 +98,4 @@ def stat_path(fs: ArchiveFS, path: str) -> tuple[PathStat, str, str]:
     if stat_mod.S_ISLNK(st.st_mode):
         target = paths.resolve_in_scope(fs, abs_path)
     return PathStat(name=paths.base(abs_path), size=st.st_size, mode=go_file_mode(st.st_mode),
-                    mtime=go_time(st.st_mtime_ns), link_target=target), resolved, abs_path
+                    mtime=rfc3339_nano(st.st_mtime_ns), link_target=target), resolved, abs_path

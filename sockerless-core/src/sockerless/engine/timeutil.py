@@ -7,6 +7,7 @@ import re
 import time
 
 from ..api.errors import InvalidParameter
+from ..gotime import rfc3339_nano as rfc3339_nano  # re-exported for the engine's users
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -15,14 +16,6 @@ def now_ns() -> int:
     """Wall-clock time in nanoseconds."""
     return time.time_ns()
 
-
-def rfc3339_nano(ns: int) -> str:
-    """``2026-12-03T09:58:22.634831452Z`` (trailing zeros trimmed, like Go's RFC3339Nano)."""
-    seconds, frac = divmod(ns, 1_000_000_000)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    if frac:
-        stamp += "." + f"{frac:09d}".rstrip("0")
-    return stamp + "Z"
 
 
 def rfc3339_fixed(ns: int) -> str:

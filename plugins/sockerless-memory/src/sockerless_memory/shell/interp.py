@@ -130,7 +130,7 @@ class ExecMixin:
                 reader, writer = make_pipe()
                 child.fds.install(writer, 1)
                 previous = reader
-            sub = self.subshell(child)
+            sub = self.subshell(child, cmd)
             target = partial(sub.run_child, cmd, None)
             if i < last:
                 self.kernel.start_thread(child, target)
@@ -188,7 +188,7 @@ class ExecMixin:
         child = self.proc.fork()
         capture = CaptureOutput()
         child.fds.install(capture.acquire(), 1)
-        sub = self.subshell(child)
+        sub = self.subshell(child, part.body)
         sub.opts.errexit = False  # as in busybox and bash, $(...) does not inherit set -e
         status = child.run(partial(sub.run_child, part.body, None)).shell_status
         self.kernel.reap(child)

@@ -38,6 +38,13 @@ class JobTable:
         self.jobs: list[Job] = []
         self._next = 1
 
+    def copy(self) -> JobTable:
+        """The same jobs in a table of their own (what a forked ``jobs`` lists)."""
+        table = JobTable()
+        table.jobs = list(self.jobs)
+        table._next = self._next
+        return table
+
     def add(self, proc: Process, command: str) -> Job:
         """Record a new background job."""
         if not self.jobs:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..sandbox.process import Process
 from ..sandbox.signals import Interrupted, ProcessExit
 from . import builtins as builtin_table
-from .ast import ListNode, Node, Simple
+from .ast import ListNode, Lit, Node, Simple
 from .command import CommandMixin
 from .errors import BreakLoop, ContinueLoop, ReturnFromFunction, ShellError, ShellSyntaxError
 from .expand import ExpandMixin
@@ -121,8 +121,12 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
         return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
     # -- subshells -------------------------------------------------------------------------
-    def subshell(self, proc: Process) -> Shell:
-        """A copy of this shell for a forked child process (``( )``, ``$( )``, pipeline stages, ``&``)."""
+    def subshell(self, proc: Process, node: object = None) -> Shell:
+        """A copy of this shell for a forked child process (``( )``, ``$( )``, pipeline stages, ``&``).
+
+        The child forgets the parent's jobs, except when ``node`` is a ``jobs`` command: as
+        ash's "job hack", ``jobs | cat`` and ``$(jobs)`` list the parent's jobs.
+        """
         new = Shell.__new__(Shell)
         new.__dict__.update(self.__dict__)
         new.proc = proc
@@ -137,7 +141,7 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
         new.params = list(self.params)
         new.opts = self.opts.copy()
         new.opts.interactive = False
-        new.jobs = JobTable()
+        new.jobs = self.jobs.copy() if _is_jobs_command(node) else JobTable()
         new.procsubs = []
         new.procsub_children = []
         new.cmd_hash = dict(self.cmd_hash)
@@ -314,3 +318,14 @@ class Shell(VarsMixin, ExpandMixin, ExecMixin, CommandMixin, RedirMixin, TrapMix
 
 
 __all__ = ["Array", "Assoc", "Shell"]
+
+
+def _is_jobs_command(node: object) -> bool:
+    """True for a simple command whose first word is literally ``jobs``."""
+    if type(node) is not Simple or not node.words:
+        return False
+    word = node.words[0]
+    if type(word) is str:
+        return word == "jobs"
+    parts = getattr(word, "parts", None)
+    return bool(parts) and len(parts) == 1 and type(parts[0]) is Lit and parts[0].text == "jobs"
