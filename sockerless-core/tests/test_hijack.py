@@ -92,3 +92,20 @@ def test_body_arriving_after_headers(server):
     data = _read_all(sock)
     assert b"body=abcd\n" in data
     assert b"XYZbye after eof" in data
+
+
+def test_first_output_waits_until_a_slow_client_has_read_the_head(server):
+    """A client that reads the head through a buffered file, then the raw socket (docker-py)."""
+    import http.client
+
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(server)
+    sock.sendall(b"POST /x HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n")
+    time.sleep(0.3)  # descheduled, as on a loaded machine: the daemon has written its output long ago
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    assert response.status == 101
+    sock.settimeout(5)
+    assert sock.recv(4096) == b"body=\n"  # from the raw socket: nothing was left in the head's buffer
+    sock.shutdown(socket.SHUT_WR)
+    assert _read_all(sock) == b"bye after eof\n"
