@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 
 from sockerless_memory.sandbox.harness import RunResult, Sandbox
@@ -62,12 +61,6 @@ class Box:
         self.clean()
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
         return self.sandbox.run([shell, "-c", script], stdin=stdin, env=env, cwd="/tmp", timeout=20)
-
-    def timed_sh(self, script: str, stdin: bytes = b"", shell: str = "sh") -> tuple[RunResult, float]:
-        """:meth:`sh`, and the seconds it took."""
-        start = time.perf_counter()
-        result = self.sh(script, stdin, shell)
-        return result, time.perf_counter() - start
 
 
 def have(path: str) -> bool:
