@@ -82,12 +82,7 @@ class Response:
             async for chunk in _read_chunked(reader):
                 yield chunk
         elif self._length is not None:
-            remaining = self._length
-            while remaining:
-                chunk = await reader.read(min(remaining, READ_SIZE))
-                if not chunk:
-                    raise UpstreamError("the engine closed the connection mid-body")
-                remaining -= len(chunk)
+            async for chunk in _read_counted(reader, self._length, "mid-body"):
                 yield chunk
         else:
             while chunk := await reader.read(READ_SIZE):
@@ -113,14 +108,20 @@ async def _read_chunked(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
             while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
                 pass
             return
-        remaining = size
-        while remaining:
-            chunk = await reader.read(min(remaining, READ_SIZE))
-            if not chunk:
-                raise UpstreamError("the engine closed the connection mid-chunk")
-            remaining -= len(chunk)
+        async for chunk in _read_counted(reader, size, "mid-chunk"):
             yield chunk
         await reader.readexactly(2)
+
+
+async def _read_counted(reader: asyncio.StreamReader, size: int, where: str) -> AsyncIterator[bytes]:
+    """Exactly ``size`` bytes, as they arrive; the engine closing early is an :class:`UpstreamError`."""
+    remaining = size
+    while remaining:
+        chunk = await reader.read(min(remaining, READ_SIZE))
+        if not chunk:
+            raise UpstreamError(f"the engine closed the connection {where}")
+        remaining -= len(chunk)
+        yield chunk
 
 
 def parse_head(data: bytes, connection: Connection, method: str) -> Response:
