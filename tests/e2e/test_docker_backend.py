@@ -353,8 +353,10 @@ def s_docker_py(t: Target, p: str) -> Any:
     try:
         container = client.containers.run("alpine", ["sh", "-c", "echo py; echo pyerr >&2; sleep 30"], detach=True,
                                           name=f"{p}-py", network_mode="none", labels={"via": "py"})
-        exec_out = container.exec_run(["sh", "-c", "echo exec; exit 2"])
-        demux = container.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
+        # docker-py loses stream bytes that arrive together with the 101 head (it reads the head through
+        # a buffer); Podman answers fast enough for that to happen, so the output comes a moment later
+        exec_out = container.exec_run(["sh", "-c", "sleep 0.2; echo exec; exit 2"])
+        demux = container.exec_run(["sh", "-c", "sleep 0.2; echo o; echo e >&2"], demux=True)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             data = b"put via archive\n"
