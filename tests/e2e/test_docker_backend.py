@@ -477,7 +477,7 @@ def s_act(t: Target, p: str) -> Any:
     git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
     for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "ci"]):
         subprocess.run([*git, *argv], cwd=repo, check=True, capture_output=True)
-    result = t.run(binary, "push", "-P", "ubuntu-latest=alpine", "--pull=false", "--network", "none",
+    result = t.run(binary, "push", "--rm", "-P", "ubuntu-latest=alpine", "--pull=false", "--network", "none",
                    "--container-daemon-socket", "-", cwd=repo, timeout=300)
     kept = [re.sub(r"\s*\[[0-9.]+m?s\]$", "", line.split("] ", 1)[-1]).strip()
             for line in result.stdout.decode().splitlines()
