@@ -254,6 +254,14 @@ class Util:
         finally:
             file.release()
 
+    def read_input(self, path: str) -> bytes:
+        """All of one input (``-`` is stdin); an error ends the utility with ``PATH: reason``."""
+        try:
+            with self.input(path) as file:
+                return file.read()
+        except OSError as exc:
+            self.fail(f"{path}: {strerror(exc)}")
+
     def each_input(self, paths: list[str], func: Callable[[str, OpenFile], object], *, what: str = "can't open") -> None:
         """Call ``func(name, file)`` for each operand (stdin when there are none).
 

@@ -125,11 +125,7 @@ def base64(u: Util, argv: list[str]) -> int:
         u.fail(f"invalid number '{width_text}'")
     width = int(width_text)
     path = files[0] if files else "-"
-    try:
-        with u.input(path) as file:
-            data = file.read()
-    except OSError as exc:
-        u.fail(f"{path}: {strerror(exc)}")
+    data = u.read_input(path)
     if "d" in opts:
         text = _B64_CHARS.sub(b"", data)  # busybox skips what is not base64
         whole = len(text) - len(text) % 4

@@ -189,11 +189,7 @@ def xxd(u: Util, argv: list[str]) -> int:
     if len(files) > 1:
         u.usage_error()
     path = files[0] if files else "-"
-    try:
-        with u.input(path) as file:
-            data = file.read()
-    except OSError as exc:
-        u.fail(f"{path}: {strerror(exc)}")
+    data = u.read_input(path)
     if "r" in opts:
         if "p" in opts:
             digits = re.sub(rb"[^0-9a-fA-F]", b"", data)
