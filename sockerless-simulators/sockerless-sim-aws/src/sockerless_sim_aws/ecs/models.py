@@ -11,9 +11,6 @@ from ..arns import arn, resource_name
 from ..protocol.errors import AWSError
 from ..state import Changes
 
-TASK_STATES = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING",
-               "DEPROVISIONING", "STOPPED")
-
 
 def epoch() -> float:
     """Seconds since the epoch: JSON 1.1 timestamps."""
@@ -49,7 +46,6 @@ class ECSModel:
         self.task_definitions: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, TaskRecord] = {}
         self.tags: dict[str, list[dict[str, str]]] = {}
-        self.state_changed = threading.Condition(self.lock)
 
     # clusters ---------------------------------------------------------------------------
 
@@ -121,11 +117,10 @@ class ECSModel:
         raise AWSError("InvalidParameterException", f"The referenced task was not found: {ref}")
 
     def update_task(self, task: TaskRecord, **changes: Any) -> None:
-        """Change fields of a task's view and wake anyone waiting on task states."""
+        """Change fields of a task's view."""
         with self.lock:
             task.view.update(changes)
             self.changed.touch()
-            self.state_changed.notify_all()
 
     def update_container(self, task: TaskRecord, name: str, **changes: Any) -> None:
         """Change fields of one container of a task."""
@@ -134,7 +129,6 @@ class ECSModel:
                 if container["name"] == name:
                     container.update(changes)
             self.changed.touch()
-            self.state_changed.notify_all()
 
     # tags -------------------------------------------------------------------------------
 

@@ -68,7 +68,6 @@ class LogsModel:
         self._lock = threading.RLock()
         self._changed = changes
         self.groups: dict[tuple[str, str], LogGroup] = {}
-        self._cond = threading.Condition(self._lock)
 
     # groups and streams ---------------------------------------------------------------
 
@@ -131,7 +130,6 @@ class LogsModel:
             stream.events.extend(LogEvent(ts, msg, ingested) for ts, msg in events)
             stream.uploadSequence += 1
             self._changed.touch()
-            self._cond.notify_all()
 
     def append(self, region: str, group_name: str, stream_name: str, message: str) -> None:
         """Append one event now, creating the group and stream if needed (what the awslogs driver does)."""

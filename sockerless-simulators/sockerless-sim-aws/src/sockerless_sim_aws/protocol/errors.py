@@ -11,8 +11,3 @@ class AWSError(Exception):
         self.code = code
         self.message = message
         self.status = status
-
-
-def not_found(code: str, message: str) -> AWSError:
-    """A 404-class error for REST services, 400 for JSON ones (the caller picks the code)."""
-    return AWSError(code, message, 404)
