@@ -57,6 +57,25 @@ def test_restart_keeps_identity_and_counts_nothing(daemon, name):
     daemon.request("DELETE", f"/containers/{cid}?force=1")
 
 
+def test_resource_ranges_are_checked_at_create_and_update_and_a_refused_update_changes_nothing(daemon, name):
+    for host_config, message in (({"BlkioWeight": 5}, "Range of blkio weight is from 10 to 1000"),
+                                 ({"MemorySwappiness": 500}, "valid memory swappiness range is 0-100")):
+        status, _, data = daemon.request("POST", f"/containers/create?name={name}",
+                                         json.dumps({"Image": "alpine", "HostConfig": host_config}).encode(), JSON)
+        assert status == 400 and message in json.loads(data)["message"]
+    cid = _create(daemon, name, {"Image": "alpine", "Cmd": ["true"], "HostConfig": {"BlkioWeight": 300}})
+    for body in ({"BlkioWeight": -1345, "RestartPolicy": {"Name": "always"}}, {"BlkioWeight": 1001},
+                 {"CpuShares": "many", "RestartPolicy": {"Name": "always"}}):
+        status, _, data = daemon.request("POST", f"/containers/{cid}/update", json.dumps(body).encode(), JSON)
+        assert status == 400, data
+    host = json.loads(daemon.request("GET", f"/containers/{cid}/json")[2])["HostConfig"]
+    assert host["BlkioWeight"] == 300 and host["CpuShares"] == 0 and host["RestartPolicy"]["Name"] == "no"
+    status, _, _ = daemon.request("POST", f"/containers/{cid}/update", json.dumps({"BlkioWeight": 500}).encode(), JSON)
+    assert status == 200
+    assert json.loads(daemon.request("GET", f"/containers/{cid}/json")[2])["HostConfig"]["BlkioWeight"] == 500
+    daemon.request("DELETE", f"/containers/{cid}")
+
+
 def test_top_of_stopped_container_is_409(daemon, name):
     cid = _create(daemon, name, {"Image": "alpine", "Cmd": ["true"]})
     assert daemon.request("GET", f"/containers/{cid}/top")[0] == 409

@@ -298,10 +298,19 @@ def merge_image_config(config: ContainerConfig, image: ImageRecord) -> Container
 def _check_host_config(host: HostConfig) -> None:
     logconfig.validate(host.LogConfig.Type or "json-file", dict(host.LogConfig.Config or {}))
     check_restart_policy(host.RestartPolicy)
+    check_resources(host.BlkioWeight, host.MemorySwappiness)
     if host.AutoRemove and host.RestartPolicy.Name not in ("", "no"):
         raise InvalidParameter("can't create 'AutoRemove' container with restart policy")
     if len(host.ConsoleSize) != 2 or any(v < 0 for v in host.ConsoleSize):
         raise InvalidParameter("invalid ConsoleSize: expected [height, width]")
+
+
+def check_resources(blkio_weight: int, memory_swappiness: int | None) -> None:
+    """dockerd's range checks of the resource fields that have one (create and update)."""
+    if blkio_weight and not 10 <= blkio_weight <= 1000:
+        raise InvalidParameter("Range of blkio weight is from 10 to 1000")
+    if memory_swappiness is not None and memory_swappiness != -1 and not 0 <= memory_swappiness <= 100:
+        raise InvalidParameter(f"Invalid value: {memory_swappiness}, valid memory swappiness range is 0-100")
 
 
 def check_restart_policy(policy: RestartPolicy) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import Response, StreamingResponse
 from ...api import wire
 from ...api.errors import Conflict, InvalidParameter, NotImplementedByBackend
 from ...api.filters import Filters
-from ...api.models.containers import ContainerCreateRequest, RestartPolicy, normalize_create
+from ...api.models.containers import ContainerCreateRequest, HostConfig, RestartPolicy, normalize_create
 from ...engine import containers as container_mod
 from ...engine import logconfig, render, resolution
 from ...engine import stats as stats_mod
@@ -200,17 +200,24 @@ def routes(engine: Engine) -> list[DockerRoute]:
         raw = wire.loads(await read_body(request) or b"{}")
         if not isinstance(raw, dict):
             raise InvalidParameter("invalid JSON: expected an object")
-        warnings = []
         policy = raw.pop("RestartPolicy", None)
-        if policy:
-            new_policy = wire.convert(policy, RestartPolicy)
+        new_policy = wire.convert(policy, RestartPolicy) if policy else None
+        if new_policy is not None:
             container_mod.check_restart_policy(new_policy)
             if record.host_config.AutoRemove and new_policy.Name not in ("", "no"):
                 raise InvalidParameter("Restart policy cannot be updated because AutoRemove is enabled for the container")
-            record.host_config.RestartPolicy = new_policy
-        for key, value in wire.strip_nulls(raw).items():
+        resources = wire.strip_nulls(raw)
+        for key in resources:
             if key not in container_mod.RESOURCE_FIELDS:
                 raise InvalidParameter(f"unknown resource field {key!r}")
+        typed = wire.convert(resources, HostConfig, "resources")  # Go's types: a wrong one is a 400
+        container_mod.check_resources(typed.BlkioWeight, None)
+        # everything is valid: only now change the record
+        if new_policy is not None:
+            record.host_config.RestartPolicy = new_policy
+        warnings = []
+        for key in resources:
+            value = getattr(typed, key)
             if value and key not in engine.backend.info.honoured_resources:
                 warnings.append(f"the {engine.backend.name} backend does not enforce {key}; the value is recorded but has no effect")
             setattr(record.host_config, key, value)
