@@ -57,7 +57,7 @@ class AwsClients:
     def __init__(self, settings: AwsSettings) -> None:
         self.settings = settings
         self._session: boto3.session.Session | None = None
-        self._clients: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def _new_session(self) -> boto3.session.Session:
@@ -74,7 +74,7 @@ class AwsClients:
     def client(self, service: str, **config: Any) -> Any:
         """The client of ``service`` (``ecs``, ``logs``, ...); ``config`` overrides botocore settings
         such as ``read_timeout``."""
-        key = (service, tuple(sorted(config.items())))
+        key = (service, repr(sorted(config.items())))
         with self._lock:
             found = self._clients.get(key)
             if found is not None:
