@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "clients")]
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(REPO / "tests"), str(REPO / "tests" / "clients")]
 
 from awssim import SimulatorProcess, start_simulator  # noqa: E402
 from daemon import Daemon  # noqa: E402
+from ecs_support import remove_all, start_ecs_daemon  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -30,23 +31,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorProcess]:
     simulator = start_simulator(tmp_path_factory.mktemp("ecs-sim"))
     yield simulator
     simulator.stop()
-
-
-def start_ecs_daemon(workdir: Path, sim: SimulatorProcess, registry: str, *extra: str) -> Daemon:
-    """A daemon on the ecs backend pointed at ``sim``, with ``alpine`` pulled through the registry mirror."""
-    d = Daemon(workdir, backend="ecs", extra_args=["--endpoint-url", sim.endpoint, "--registry-mirror",
-                                                   f"http://{registry}", *extra])
-    d.start()
-    if d.docker("image", "inspect", "alpine").returncode != 0:
-        d.docker("pull", "alpine", check=True)
-    return d
-
-
-def remove_all(d: Daemon) -> None:
-    """Remove every container the daemon still has."""
-    leftover = d.docker("ps", "-aq").stdout.decode().split()
-    if leftover:
-        d.docker("rm", "-f", *leftover, timeout=120)
 
 
 @pytest.fixture(scope="module")
