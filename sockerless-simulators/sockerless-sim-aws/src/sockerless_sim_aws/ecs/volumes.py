@@ -126,7 +126,7 @@ class TaskVolumes:
             creation = access_point.root_directory.get("CreationInfo")
         else:
             root = efs.get("rootDirectory") or "/"
-        relative = PurePosixPath(os.path.normpath("/" + root)).relative_to("/")
+        relative = PurePosixPath(os.path.normpath("/" + root.lstrip("/"))).relative_to("/")
         path = self.efs_dir / fs_id / relative
         if not path.is_dir():
             if creation is None and str(relative) != ".":
