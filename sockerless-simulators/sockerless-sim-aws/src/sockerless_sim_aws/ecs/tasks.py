@@ -257,6 +257,11 @@ class TaskRunner:
                 "ECS_TASK_ARN": task.arn, "ECS_CONTAINER_NAME": definition["name"]}
         task.stop_timeouts[definition["name"]] = int(definition.get("stopTimeout", DEFAULT_STOP_TIMEOUT))
         labels = dict(definition.get("dockerLabels") or {})
+        family, _, revision = task.view["taskDefinitionArn"].rsplit("/", 1)[-1].partition(":")
+        labels |= {"com.amazonaws.ecs.task-arn": task.arn, "com.amazonaws.ecs.container-name": definition["name"],
+                   "com.amazonaws.ecs.cluster": task.view["clusterArn"],
+                   "com.amazonaws.ecs.task-definition-family": family,
+                   "com.amazonaws.ecs.task-definition-version": revision}  # as the ECS agent labels them
         return WorkloadSpec(name=definition["name"], image=definition.get("image", ""),
                             entrypoint=definition.get("entryPoint") or None,
                             command=override.get("command") or definition.get("command") or None,
