@@ -155,3 +155,25 @@ def test_what_fargate_cannot_do_is_refused(ecsd, name, command):
     refused = ecsd.docker(*command, name)
     assert refused.returncode != 0 and b'"ecs" backend does not support' in refused.stderr, refused.stderr
     ecsd.docker("rm", "-f", name, check=True)
+
+
+def test_health_check_runs_through_the_agent(ecsd, name, wait_for):
+    out(ecsd.docker("run", "-d", "--name", name, "--health-cmd", "test -e /proc/self", "--health-interval", "1s",
+                    "alpine", "tail", "-f", "/dev/null"))
+    assert wait_for(lambda: ecsd.docker("inspect", "-f", "{{.State.Health.Status}}", name).stdout == b"healthy\n", 30)
+    ecsd.docker("rm", "-f", name, check=True)
+
+
+def test_restart_policy_runs_a_new_task_per_start(ecsd, name, sim, wait_for, tmp_path):
+    counter = tmp_path / "runs"
+    out(ecsd.docker("run", "-d", "--name", name, "--restart", "on-failure:2", "alpine", "sh", "-c",
+                    f"echo run >> {counter}; exit 1"))
+    assert wait_for(lambda: ecsd.docker("inspect", "-f", "{{.RestartCount}} {{.State.Status}}", name).stdout
+                    == b"2 exited\n", 60)
+    assert counter.read_text().split() == ["run", "run", "run"]
+    assert out(ecsd.docker("logs", name)).split() == [], "the command's output went to the file"
+    cid = out(ecsd.docker("inspect", "-f", "{{.Id}}", name)).strip()
+    tasks = sim.client("ecs").list_tasks(cluster="sockerless", desiredStatus="STOPPED")["taskArns"]
+    described = sim.client("ecs").describe_tasks(cluster="sockerless", tasks=tasks, include=["TAGS"])["tasks"]
+    assert len([t for t in described if {"key": "sockerless:container", "value": cid} in t["tags"]]) == 3
+    ecsd.docker("rm", name, check=True)
