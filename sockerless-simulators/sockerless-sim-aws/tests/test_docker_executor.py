@@ -74,7 +74,11 @@ def test_task_volumes_ordering_and_localhost(start_sim, services, tmp_path, wait
              "command": ["sh", "-c", "echo hello-volume > /data/greeting"],
              "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/data"}]},
             {"name": "web", "image": "busybox:latest", "essential": False, "stopTimeout": 2,
-             "command": ["sh", "-c", "echo from-localhost | nc -l -p 8080"]}])
+             "command": ["sh", "-c", "echo from-localhost | nc -l -p 8080"]},
+            {"name": "peek", "image": "busybox:latest", "essential": False, "logConfiguration": log_config,
+             "volumesFrom": [{"sourceContainer": "init", "readOnly": True}],
+             "dependsOn": [{"containerName": "init", "condition": "SUCCESS"}],
+             "command": ["sh", "-c", "cat /data/greeting; { echo x > /data/y; } 2>/dev/null || echo peek-read-only"]}])
     network = {"awsvpcConfiguration": {"subnets": [subnet]}}
     outputs = []
     for _ in range(2):
@@ -87,6 +91,9 @@ def test_task_volumes_ordering_and_localhost(start_sim, services, tmp_path, wait
         stream = f"v/main/{task_arn.rsplit('/', 1)[1]}"
         events = logs.get_log_events(logGroupName="/vols", logStreamName=stream, startFromHead=True)["events"]
         outputs.append([e["message"] for e in events])
+        peek = logs.get_log_events(logGroupName="/vols", logStreamName=f"v/peek/{task_arn.rsplit('/', 1)[1]}",
+                                   startFromHead=True)["events"]
+        assert [e["message"] for e in peek] == ["hello-volume", "peek-read-only"]  # volumesFrom init, read-only
         assert not (tmp_path / "volumes" / "tasks" / task_arn.rsplit("/", 1)[1]).exists()
     assert outputs[0] == ["hello-volume", "read-only", "from-localhost", "no-efs-data"]
     assert outputs[1] == ["hello-volume", "read-only", "from-localhost", "kept"]
