@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from resource_fixtures import clients_for, run, subnet, wait_stopped
@@ -89,4 +90,8 @@ def test_names_and_group_limits() -> None:
     with pytest.raises(ValueError, match="at most 5 security groups"):
         networks.security_groups(["sg-base"], states)
     assert networks.task_ip({"attachments": []}) is None
+    assert networks.user_networks({"bridge": None, "mynet": None, "none": None}) == ["mynet"]
+    endpoint = SimpleNamespace(Aliases=["db", "web"], DNSNames=["web", "abc123"])
+    assert networks.endpoint_names("/web", endpoint) == ["web", "db", "abc123"]
+    assert networks.endpoint_names("web", SimpleNamespace(Aliases=None, DNSNames=None)) == ["web"]
 
