@@ -29,18 +29,19 @@ from sockerless.plugins.hookspecs import hookimpl
 from sockerless.signals import SIGKILL, SIGTERM
 from sockerless_aws import AwsClients, CloudError, read_log_events, tags
 
-from . import taskdef
+from . import pods, taskdef
 from .cleanup import OrphanCleaner
 from .config import EcsConfig
 from .infra import InfraProvider
 from .injection import inject, run_environment
+from .mounts import VolumeMapper
 from .tasks import TaskControl, failed_start
 from .watcher import TaskWatcher, exit_code
 
 log = logging.getLogger("sockerless.backend.ecs")
 
 CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS,
-                          Capability.RESIZE, Capability.ARCHIVE, Capability.RESTART})
+                          Capability.RESIZE, Capability.ARCHIVE, Capability.RESTART, Capability.VOLUMES})
 HONOURED = frozenset({"NanoCpus", "CpuQuota", "CpuPeriod", "Memory"})
 AGENT_CONNECT_TIMEOUT = 30.0
 _IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
@@ -54,6 +55,7 @@ class EcsBackend(AgentBackendHooks):
         self.config = EcsConfig.load(context.options, context.data_dir)
         self.clients = AwsClients(self.config.aws)
         self.infra = InfraProvider(self.config, self.clients)
+        self.volumes = VolumeMapper(self.config, self.clients, self.infra)
         self.watcher = TaskWatcher(self.clients, self.config.poll_interval)
         self.tasks = TaskControl(self.clients, self.config.poll_interval, self.config.assign_public_ip,
                                  self.config.started_by)
@@ -89,15 +91,16 @@ class EcsBackend(AgentBackendHooks):
         except taskdef.TaskDefinitionError as exc:
             raise InvalidParameter(f"ecs backend: {exc}") from None
         stop = container.config.StopTimeout if isinstance(container.config.StopTimeout, int) else None
+        mounts = await self.volumes.task_mounts(list(container.mounts))
         main = taskdef.ContainerSpec(
             name=name, image=_image_reference(container.config.Image, image), entry_point=injection.entry_point,
             command=[container.path, *container.args], env=list(container.config.Env or []),
             workdir=container.config.WorkingDir, user=container.config.User, ports=ports,
             labels=dict(container.config.Labels or {}), stop_timeout=taskdef.stop_timeout(stop),
-            extra=injection.container_fields)
+            extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points}))
         spec = taskdef.TaskSpec(family=taskdef.family(container.id), containers=[main], cpu=cpu, memory=memory,
                                 execution_role_arn=infra.execution_role_arn, task_role_arn=self.config.task_role_arn,
-                                tags=self._tags(container), volumes=injection.volumes)
+                                tags=self._tags(container), volumes=[*injection.volumes, *mounts.volumes])
         request = taskdef.register_request(spec, infra.log_group, self.config.aws.region)
         request["containerDefinitions"] += injection.extra_containers
         answer = await self.clients.call("ecs", "register_task_definition", **request)
@@ -212,6 +215,15 @@ class EcsBackend(AgentBackendHooks):
             except CloudError as exc:
                 if exc.status not in (400, 404):
                     raise
+
+    # -- volumes -----------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_volume_create(self, volume: Any) -> str:
+        return await self.volumes.create(volume)
+
+    @hookimpl
+    async def sockerless_volume_remove(self, volume: Any) -> None:
+        await self.volumes.remove(volume)
 
     # -- logs --------------------------------------------------------------------------------------
     @hookimpl
