@@ -7,6 +7,7 @@ Shared by the suites that need the binary (the agent's own, the ECS sidecar's).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -33,11 +34,19 @@ class BuildFailed(RuntimeError):
 
 
 def static_agent() -> Path:
-    """The built binary (built now unless this source version is cached)."""
+    """The built binary (built now unless this source version is cached; one build at a time across
+    processes, published by an atomic rename so a reader never sees half a binary)."""
     cache = Path(os.environ.get("SOCKERLESS_TEST_CACHE", Path.home() / ".cache" / "sockerless"))
     binary = cache / "agent-build" / source_digest() / "sockerless-agent"
-    if not binary.exists():
-        out = subprocess.run([str(BUILD), str(binary)], capture_output=True, text=True, timeout=900)
-        if out.returncode != 0 or not binary.exists():
-            raise BuildFailed(f"the static agent build failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+    if binary.exists():
+        return binary
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    with open(binary.parent / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not binary.exists():
+            partial = binary.with_name("sockerless-agent.partial")
+            out = subprocess.run([str(BUILD), str(partial)], capture_output=True, text=True, timeout=900)
+            if out.returncode != 0 or not partial.exists():
+                raise BuildFailed(f"the static agent build failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+            partial.replace(binary)
     return binary

@@ -1,29 +1,44 @@
-"""Fixtures of the network, volume, pod and sidecar tests: a started AWS simulator and clients for it.
-
-Imported by those test modules (``from resource_fixtures import ...``), so they do not depend on
-the package's conftest.
-"""
+"""Fixtures and helpers of the network, volume, pod and sidecar tests (imported by those modules; the
+session's process-executor simulator ``sim`` comes from the conftest)."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
+from agentbuild import BuildFailed, source_digest, static_agent
 from awssim import SimulatorProcess, start_simulator
 from sockerless_aws import AwsClients, AwsSettings
 
+BUILD_IMAGE = Path(__file__).resolve().parents[1] / "packaging" / "build-agent-image.sh"
+
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorProcess]:
-    """A simulator with the default (process) executor."""
-    simulator = start_simulator(tmp_path_factory.mktemp("ecs-resources-sim"))
+def agent_image(services: dict[str, str]) -> str:
+    """The sidecar image built by ``build-agent-image.sh`` (static agent from the shared build cache) and
+    pushed to the real registry."""
+    try:
+        binary = static_agent()
+    except BuildFailed as exc:
+        pytest.fail(str(exc))
+    reference = f"{services['registry']}/sockerless-ecs-test/agent:{source_digest()}"
+    out = subprocess.run([str(BUILD_IMAGE), reference, "--agent", str(binary), "--base",
+                          f"{services['registry']}/library/busybox:latest", "--insecure"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == reference
+    return reference
+
+
+@pytest.fixture(scope="module")
+def host_sim(tmp_path_factory: pytest.TempPathFactory, services: dict[str, str]) -> Iterator[SimulatorProcess]:
+    """Tasks as containers on the real dockerd, on the host network (their agents dial back on loopback)."""
+    simulator = start_simulator(tmp_path_factory.mktemp("ecs-sidecar-sim"), "--executor", "docker",
+                                "--docker-host", services["docker_host"], "--docker-network", "host")
     yield simulator
     simulator.stop()
 

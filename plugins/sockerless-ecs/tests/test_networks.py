@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
-from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from resource_fixtures import clients_for, run, subnet, wait_stopped
 from sockerless_aws import tags
 from sockerless_ecs import networks
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from resource_fixtures import clients_for, run, sim, subnet, wait_stopped  # noqa: F401
 
 INSTANCE = "nettest"
 
 
-def test_network_lifecycle_names_and_task_security_group(sim) -> None:  # noqa: F811
+def test_network_lifecycle_names_and_task_security_group(sim) -> None:
     clients = clients_for(sim)
     vpc, subnet_id = subnet(sim, "10.41.1.0/24")
     assert run(networks.vpc_of(clients, subnet_id)) == vpc
@@ -94,4 +90,8 @@ def test_names_and_group_limits() -> None:
     with pytest.raises(ValueError, match="at most 5 security groups"):
         networks.security_groups(["sg-base"], states)
     assert networks.task_ip({"attachments": []}) is None
+    assert networks.user_networks({"bridge": None, "mynet": None, "none": None}) == ["mynet"]
+    endpoint = SimpleNamespace(Aliases=["db", "web"], DNSNames=["web", "abc123"])
+    assert networks.endpoint_names("/web", endpoint) == ["web", "db", "abc123"]
+    assert networks.endpoint_names("web", SimpleNamespace(Aliases=None, DNSNames=None)) == ["web"]
 

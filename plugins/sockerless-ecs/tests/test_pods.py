@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-from sockerless_ecs import pods, sidecar
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from resource_fixtures import docker_sim, wait_stopped  # noqa: F401
+from sockerless_ecs import pods, sidecar
 
 
 def definition(name: str, command: list[str], **extra) -> dict:

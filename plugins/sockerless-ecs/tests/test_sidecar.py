@@ -4,29 +4,17 @@ workload runs it from there (read-only) and it dials back to an agent hub; run f
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from resource_fixtures import agent_image, host_sim, wait_stopped  # noqa: F401
 from sockerless.agent import protocol
 from sockerless.agent.bridge import AgentBridge
 from sockerless.agent.hub import AgentHub
 from sockerless.agent.link import ReverseAddress
 from sockerless.engine.stdio import OutputStream, ProcessIO
 from sockerless_ecs import pods, sidecar
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
-
-from agentbuild import BuildFailed, source_digest, static_agent
-from awssim import SimulatorProcess, start_simulator
-from resource_fixtures import wait_stopped
-
-BUILD_IMAGE = Path(__file__).resolve().parents[1] / "packaging" / "build-agent-image.sh"
 
 
 def test_injection_parts() -> None:
@@ -46,31 +34,6 @@ def test_injection_parts() -> None:
         sidecar.init_container("")
 
 
-@pytest.fixture(scope="module")
-def agent_image(services: dict[str, str]) -> str:
-    """The sidecar image built by ``build-agent-image.sh`` and pushed to the real registry."""
-    try:
-        binary = static_agent()
-    except BuildFailed as exc:
-        pytest.fail(str(exc))
-    reference = f"{services['registry']}/sockerless-ecs-test/agent:{source_digest()}"
-    out = subprocess.run([str(BUILD_IMAGE), reference, "--agent", str(binary), "--base",
-                          f"{services['registry']}/library/busybox:latest", "--insecure"],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == reference
-    return reference
-
-
-@pytest.fixture(scope="module")
-def host_sim(tmp_path_factory: pytest.TempPathFactory, services: dict[str, str]) -> Iterator[SimulatorProcess]:
-    """Tasks as containers on the real dockerd, on the host network (their agents dial back on loopback)."""
-    simulator = start_simulator(tmp_path_factory.mktemp("ecs-sidecar-sim"), "--executor", "docker",
-                                "--docker-host", services["docker_host"], "--docker-network", "host")
-    yield simulator
-    simulator.stop()
-
-
 async def _exec(bridge: AgentBridge, container: SimpleNamespace, argv: list[str]) -> tuple[int, bytes, bytes]:
     loop = asyncio.get_running_loop()
     out, err = bytearray(), bytearray()
@@ -85,7 +48,7 @@ async def _exec(bridge: AgentBridge, container: SimpleNamespace, argv: list[str]
 
 
 @pytest.mark.timeout(900)  # the first run of an agent source version includes the static build
-def test_sidecar_agent_runs_the_workload_from_the_task_volume(host_sim, agent_image) -> None:
+def test_sidecar_agent_runs_the_workload_from_the_task_volume(host_sim, agent_image) -> None:  # noqa: F811
     ecs, logs = host_sim.client("ecs"), host_sim.client("logs")
     ecs.create_cluster(clusterName="sidecar")
     logs.create_log_group(logGroupName="/sidecar")

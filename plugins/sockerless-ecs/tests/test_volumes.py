@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from resource_fixtures import clients_for, docker_sim, run, subnet, wait_stopped  # noqa: F401
 from sockerless.api.errors import InvalidParameter
 from sockerless_aws import tags
 from sockerless_ecs import volumes
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from resource_fixtures import clients_for, docker_sim, run, sim, subnet, wait_stopped  # noqa: F401
 
 INSTANCE = "voltest"
 
@@ -23,7 +18,7 @@ def mount(kind: str, destination: str, name: str = "", source: str = "", rw: boo
     return SimpleNamespace(Type=kind, Name=name, Source=source, Destination=destination, RW=rw)
 
 
-def test_file_system_access_points_and_cleanup(sim) -> None:  # noqa: F811
+def test_file_system_access_points_and_cleanup(sim) -> None:
     clients = clients_for(sim)
     _, first = subnet(sim, "10.51.1.0/24", "us-east-1a")
     second = sim.client("ec2").describe_subnets(SubnetIds=[first])["Subnets"][0]["VpcId"]
@@ -55,7 +50,7 @@ def test_file_system_access_points_and_cleanup(sim) -> None:  # noqa: F811
     assert run(volumes.owned_volumes(clients, fs_id, INSTANCE)) == {}
 
 
-def test_file_system_option_errors(sim) -> None:  # noqa: F811
+def test_file_system_option_errors(sim) -> None:
     clients = clients_for(sim)
     with pytest.raises(InvalidParameter, match="efs-file-system fs-00000000 does not exist"):
         run(volumes.file_system(clients, "fs-00000000", simulator=False, subnets=[]))

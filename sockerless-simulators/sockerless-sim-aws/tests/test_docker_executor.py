@@ -6,6 +6,15 @@ import subprocess
 import uuid
 
 
+def leftovers(services, task_arn: str) -> str:
+    """Containers of the task (labelled as the ECS agent does) or its network holder still on the engine."""
+    found = ""
+    for label in (f"com.amazonaws.ecs.task-arn={task_arn}", f"sockerless.sim-aws.holder={task_arn}"):
+        found += subprocess.run(["docker", "-H", services["docker_host"], "ps", "-aq", "--filter", f"label={label}"],
+                                capture_output=True, text=True, timeout=60).stdout.strip()
+    return found
+
+
 def test_tasks_run_as_real_containers(start_sim, services, tmp_path, wait_for) -> None:
     sim = start_sim(tmp_path, "--executor", "docker", "--docker-host", services["docker_host"],
                     "--docker-network", "none")
@@ -26,9 +35,7 @@ def test_tasks_run_as_real_containers(start_sim, services, tmp_path, wait_for) -
     stream = f"d/main/{task_arn.rsplit('/', 1)[1]}"
     assert [e["message"] for e in logs.get_log_events(logGroupName="/docker", logStreamName=stream)["events"]] == [
         "in-docker"]
-    leftovers = subprocess.run(["docker", "-H", services["docker_host"], "ps", "-aq", "--filter",
-                                "label=sockerless.sim-aws"], capture_output=True, text=True, timeout=60)
-    assert leftovers.stdout.strip() == ""
+    assert leftovers(services, task_arn) == ""
 
 
 def test_task_volumes_ordering_and_localhost(start_sim, services, tmp_path, wait_for) -> None:
@@ -67,7 +74,11 @@ def test_task_volumes_ordering_and_localhost(start_sim, services, tmp_path, wait
              "command": ["sh", "-c", "echo hello-volume > /data/greeting"],
              "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/data"}]},
             {"name": "web", "image": "busybox:latest", "essential": False, "stopTimeout": 2,
-             "command": ["sh", "-c", "echo from-localhost | nc -l -p 8080"]}])
+             "command": ["sh", "-c", "echo from-localhost | nc -l -p 8080"]},
+            {"name": "peek", "image": "busybox:latest", "essential": False, "logConfiguration": log_config,
+             "volumesFrom": [{"sourceContainer": "init", "readOnly": True}],
+             "dependsOn": [{"containerName": "init", "condition": "SUCCESS"}],
+             "command": ["sh", "-c", "cat /data/greeting; { echo x > /data/y; } 2>/dev/null || echo peek-read-only"]}])
     network = {"awsvpcConfiguration": {"subnets": [subnet]}}
     outputs = []
     for _ in range(2):
@@ -80,10 +91,11 @@ def test_task_volumes_ordering_and_localhost(start_sim, services, tmp_path, wait
         stream = f"v/main/{task_arn.rsplit('/', 1)[1]}"
         events = logs.get_log_events(logGroupName="/vols", logStreamName=stream, startFromHead=True)["events"]
         outputs.append([e["message"] for e in events])
+        peek = logs.get_log_events(logGroupName="/vols", logStreamName=f"v/peek/{task_arn.rsplit('/', 1)[1]}",
+                                   startFromHead=True)["events"]
+        assert [e["message"] for e in peek] == ["hello-volume", "peek-read-only"]  # volumesFrom init, read-only
         assert not (tmp_path / "volumes" / "tasks" / task_arn.rsplit("/", 1)[1]).exists()
     assert outputs[0] == ["hello-volume", "read-only", "from-localhost", "no-efs-data"]
     assert outputs[1] == ["hello-volume", "read-only", "from-localhost", "kept"]
     assert (tmp_path / "efs" / fs_id / "sockerless" / "v1" / "kept").read_text() == "kept\n"
-    leftovers = subprocess.run(["docker", "-H", services["docker_host"], "ps", "-aq", "--filter",
-                                "label=sockerless.sim-aws"], capture_output=True, text=True, timeout=60)
-    assert leftovers.stdout.strip() == ""
+    assert leftovers(services, task_arn) == ""

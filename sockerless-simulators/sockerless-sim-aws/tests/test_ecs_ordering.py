@@ -167,3 +167,23 @@ def test_efs_volume_of_a_missing_file_system_or_access_point_fails_the_task(sim,
     task = run({"fileSystemId": fs_id})  # everything exists, no container mounts it: the task runs
     assert task["stopCode"] == "EssentialContainerExited", task["stoppedReason"]
     assert task["stopCode"] == "EssentialContainerExited" and by_name(task)["main"]["exitCode"] == 0
+
+
+def test_start_timeout_and_stop_while_waiting(ecs, wait_for) -> None:
+    family = register(ecs, container("slow", ["sleep", "60"], essential=False),
+                      container("main", ["echo", "never"], startTimeout=1,
+                                dependsOn=[{"containerName": "slow", "condition": "COMPLETE"}]))
+    task = stopped(ecs, wait_for, ecs.run_task(cluster="order", taskDefinition=family)["tasks"][0]["taskArn"])
+    main = by_name(task)["main"]
+    assert main["exitCode"] == 143 and "startTimeout of 1s passed" in main["reason"]
+    assert by_name(task)["slow"]["exitCode"] is not None  # stopped with the task
+    family = register(ecs, container("slow", ["sleep", "60"], essential=False),
+                      container("main", ["echo", "never"], dependsOn=[{"containerName": "slow",
+                                                                        "condition": "COMPLETE"}]))
+    task_arn = ecs.run_task(cluster="order", taskDefinition=family)["tasks"][0]["taskArn"]
+    wait_for(lambda: by_name(ecs.describe_tasks(cluster="order", tasks=[task_arn])["tasks"][0])["slow"]["lastStatus"]
+             == "RUNNING")
+    ecs.stop_task(cluster="order", task=task_arn, reason="no more waiting")
+    task = stopped(ecs, wait_for, task_arn)
+    assert task["stopCode"] == "UserInitiated" and task["stoppedReason"] == "no more waiting"
+    assert by_name(task)["main"]["lastStatus"] == "STOPPED" and "exitCode" not in by_name(task)["main"]

@@ -192,6 +192,21 @@ async def resolve(clients: AwsClients, state: NetworkState, name: str) -> list[s
             if "AWS_INSTANCE_IPV4" in i.get("Attributes", {})]
 
 
+BUILTIN_NETWORKS = frozenset({"bridge", "host", "none"})
+
+
+def user_networks(endpoints: Mapping[str, Any]) -> list[str]:
+    """The user networks among a container's endpoints (by network name; the predefined ones have no AWS side)."""
+    return [name for name in endpoints if name not in BUILTIN_NETWORKS]
+
+
+def endpoint_names(container_name: str, endpoint: Any) -> list[str]:
+    """The names a container answers to on one network: its name, the endpoint's aliases and DNS names."""
+    names = [container_name.lstrip("/"), *(getattr(endpoint, "Aliases", None) or []),
+             *(getattr(endpoint, "DNSNames", None) or [])]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def security_groups(base: Iterable[str], networks: Iterable[NetworkState]) -> list[str]:
     """A task's security groups: the backend's own plus one per user network it joins (at most 5, as ECS allows)."""
     groups = list(dict.fromkeys([*base, *(n.security_group for n in networks)]))

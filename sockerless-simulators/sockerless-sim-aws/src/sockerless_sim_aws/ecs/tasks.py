@@ -110,8 +110,7 @@ class TaskRunner:
         self._workloads[task.arn] = started
         try:
             paths = self.volumes.prepare(_task_id(task), task.region, task_def, self._zone(task))
-            specs = {name: self._spec(task, c, overrides, paths, len(definitions) > 1)
-                     for name, c in definitions.items()}
+            specs = {name: self._spec(task, c, overrides, paths, definitions) for name, c in definitions.items()}
             sinks = {name: self._sink(task, c) for name, c in definitions.items()}
         except StartFailure as exc:
             for name in definitions:
@@ -249,7 +248,7 @@ class TaskRunner:
     # specs and logs -----------------------------------------------------------------------
 
     def _spec(self, task: TaskRecord, definition: dict[str, Any], overrides: dict[str, Any],
-              paths: dict[str, Path], grouped: bool) -> WorkloadSpec:
+              paths: dict[str, Path], definitions: dict[str, dict[str, Any]]) -> WorkloadSpec:
         override = next((o for o in overrides.get("containerOverrides", []) if o.get("name") == definition["name"]), {})
         env = {e["name"]: e["value"] for e in definition.get("environment", [])}
         env |= {e["name"]: e["value"] for e in override.get("environment", [])}
@@ -257,12 +256,18 @@ class TaskRunner:
                 "ECS_TASK_ARN": task.arn, "ECS_CONTAINER_NAME": definition["name"]}
         task.stop_timeouts[definition["name"]] = int(definition.get("stopTimeout", DEFAULT_STOP_TIMEOUT))
         labels = dict(definition.get("dockerLabels") or {})
+        family, _, revision = task.view["taskDefinitionArn"].rsplit("/", 1)[-1].partition(":")
+        labels |= {"com.amazonaws.ecs.task-arn": task.arn, "com.amazonaws.ecs.container-name": definition["name"],
+                   "com.amazonaws.ecs.cluster": task.view["clusterArn"],
+                   "com.amazonaws.ecs.task-definition-family": family,
+                   "com.amazonaws.ecs.task-definition-version": revision}  # as the ECS agent labels them
         return WorkloadSpec(name=definition["name"], image=definition.get("image", ""),
                             entrypoint=definition.get("entryPoint") or None,
                             command=override.get("command") or definition.get("command") or None,
                             env=env, workdir=definition.get("workingDirectory", ""), user=definition.get("user", ""),
                             labels=labels, memory_mib=override.get("memory") or definition.get("memory"),
-                            mounts=volumes.mounts(definition, paths), group=task.arn if grouped else "")
+                            mounts=volumes.mounts(definition, paths, definitions),
+                            group=task.arn if len(definitions) > 1 else "")
 
     def _sink(self, task: TaskRecord, definition: dict[str, Any]):  # type: ignore[no-untyped-def]
         config = definition.get("logConfiguration") or {}

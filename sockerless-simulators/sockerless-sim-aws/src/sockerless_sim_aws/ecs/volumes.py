@@ -45,7 +45,12 @@ def validate(body: dict[str, Any]) -> None:
         efs = volume.get("efsVolumeConfiguration")
         if efs is not None:
             _validate_efs(name, efs)
+    containers = {c.get("name") for c in body.get("containerDefinitions") or []}
     for container in body.get("containerDefinitions") or []:
+        for source in container.get("volumesFrom") or []:
+            if source.get("sourceContainer") not in containers or source.get("sourceContainer") == container.get("name"):
+                raise _client_error(f"Invalid 'volumesFrom' of container '{container.get('name')}': unknown source "
+                                    f"container '{source.get('sourceContainer')}'.")
         for point in container.get("mountPoints") or []:
             if point.get("sourceVolume") not in names:
                 raise _client_error(f"Unknown volume '{point.get('sourceVolume')}'.")
@@ -151,8 +156,19 @@ def _apply_creation_info(path: Path, creation: dict[str, Any]) -> None:
         pass  # not root: the directory keeps the simulator's owner
 
 
-def mounts(definition: dict[str, Any], paths: dict[str, Path]) -> list[Mount]:
-    """A container definition's ``mountPoints`` as executor mounts."""
-    return [Mount(volume=p["sourceVolume"], source=paths[p["sourceVolume"]], target=p["containerPath"],
-                  read_only=bool(p.get("readOnly", False)))
-            for p in definition.get("mountPoints") or []]
+def mounts(definition: dict[str, Any], paths: dict[str, Path],
+           definitions: dict[str, dict[str, Any]] | None = None) -> list[Mount]:
+    """A container definition's ``mountPoints`` as executor mounts, then those it takes with ``volumesFrom``
+    (the source container's mount points, read-only when asked)."""
+    own = [Mount(volume=p["sourceVolume"], source=paths[p["sourceVolume"]], target=p["containerPath"],
+                 read_only=bool(p.get("readOnly", False)))
+           for p in definition.get("mountPoints") or []]
+    targets = {m.target for m in own}
+    for source in definition.get("volumesFrom") or []:
+        other = (definitions or {}).get(source["sourceContainer"], {})
+        for mount in mounts(other, paths):
+            if mount.target not in targets:
+                targets.add(mount.target)
+                own.append(Mount(mount.volume, mount.source, mount.target,
+                                 mount.read_only or bool(source.get("readOnly", False))))
+    return own
