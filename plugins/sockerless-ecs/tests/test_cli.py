@@ -207,3 +207,27 @@ def test_user_network_is_a_security_group_and_names_are_in_cloud_map(ecsd, name,
     out(ecsd.docker("network", "rm", network))
     assert ec2.describe_security_groups(Filters=[{"Name": "tag:sockerless:network", "Values": [network_id]}])[
         "SecurityGroups"] == []
+
+
+def test_containers_sharing_a_network_namespace_run_as_one_task(ecsd, name, sim, wait_for, ecs_leftovers):
+    root, member = f"{name}-a", f"{name}-b"
+    root_id = out(ecsd.docker("create", "--name", root, "alpine", "sh", "-c", "echo root-here; exec tail -f /dev/null")).strip()
+    member_id = out(ecsd.docker("create", "--name", member, "--network", f"container:{root}", "alpine", "sh", "-c",
+                                "echo member-here; exec tail -f /dev/null")).strip()
+    out(ecsd.docker("start", root))
+    out(ecsd.docker("start", member))
+    ecs = sim.client("ecs")
+    tasks = ecs.describe_tasks(cluster="sockerless", tasks=ecs.list_tasks(cluster="sockerless")["taskArns"],
+                               include=["TAGS"])["tasks"]
+    (task,) = [t for t in tasks if {"key": "sockerless:container", "value": root_id} in t["tags"]]
+    definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
+    assert [(c["name"], c["essential"]) for c in definition["containerDefinitions"]] == [(root, True), (member, False)]
+    assert out(ecsd.docker("exec", member, "echo", "exec-in-member")) == "exec-in-member\n"
+    wait_for(lambda: "member-here" in ecsd.docker("logs", member).stdout.decode())
+    assert "root-here" in out(ecsd.docker("logs", root)) and "member-here" not in out(ecsd.docker("logs", root))
+    out(ecsd.docker("stop", root))
+    assert wait_for(lambda: ecsd.docker("inspect", "-f", "{{.State.Running}}", member).stdout == b"false\n", 40), \
+        "the member ends with the task"
+    out(ecsd.docker("rm", member, root))
+    for cid in (root_id, member_id):
+        assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}
