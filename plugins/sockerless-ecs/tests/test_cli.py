@@ -173,9 +173,14 @@ def test_restart_policy_runs_a_new_task_per_start(ecsd, name, sim, wait_for, tmp
     assert counter.read_text().split() == ["run", "run", "run"]
     assert out(ecsd.docker("logs", name)).split() == [], "the command's output went to the file"
     cid = out(ecsd.docker("inspect", "-f", "{{.Id}}", name)).strip()
-    tasks = sim.client("ecs").list_tasks(cluster="sockerless", desiredStatus="STOPPED")["taskArns"]
-    described = sim.client("ecs").describe_tasks(cluster="sockerless", tasks=tasks, include=["TAGS"])["tasks"]
-    assert len([t for t in described if {"key": "sockerless:container", "value": cid} in t["tags"]]) == 3
+    ecs = sim.client("ecs")
+
+    def stopped_tasks() -> int:
+        arns = ecs.list_tasks(cluster="sockerless", desiredStatus="STOPPED")["taskArns"]
+        described = ecs.describe_tasks(cluster="sockerless", tasks=arns, include=["TAGS"])["tasks"] if arns else []
+        return len([t for t in described if {"key": "sockerless:container", "value": cid} in t["tags"]])
+
+    assert wait_for(lambda: stopped_tasks() == 3, 20), "one task per run"
     ecsd.docker("rm", name, check=True)
 
 
