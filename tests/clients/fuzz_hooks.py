@@ -52,6 +52,7 @@ def before_load_schema(context, raw_schema: dict) -> None:
         for operation in methods.values():
             if not isinstance(operation, dict):
                 continue
+            _bound_waits(operation)
             if operation.get("operationId") in DOCKERD_NULL_BODIES:
                 operation["responses"]["200"]["schema"]["x-nullable"] = True
             if operation.get("operationId") not in DOCKERD_NULL_RESPONSES:
@@ -59,6 +60,19 @@ def before_load_schema(context, raw_schema: dict) -> None:
             schema = operation["responses"]["200"]["schema"]
             for prop in DOCKERD_NULL_RESPONSES[operation["operationId"]]:
                 schema["properties"][prop]["x-nullable"] = True
+
+
+# query parameters that make the daemon wait that many seconds (-1: forever) on a container that ignores
+# SIGTERM: the fuzz run bounds them so no generated case outlasts the per-request timeout
+WAIT_PARAMETERS = {"ContainerStop": "t", "ContainerRestart": "t"}
+MAX_WAIT_SECONDS = 3
+
+
+def _bound_waits(operation: dict) -> None:
+    name = WAIT_PARAMETERS.get(operation.get("operationId", ""))
+    for parameter in operation.get("parameters", []):
+        if name and parameter.get("in") == "query" and parameter.get("name") == name:
+            parameter["minimum"], parameter["maximum"] = 0, MAX_WAIT_SECONDS
 
 
 def _property(definition: dict, name: str) -> dict:

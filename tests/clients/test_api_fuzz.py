@@ -37,7 +37,9 @@ def test_no_server_errors_and_schema_conformant_responses(tmp_path):
     daemon = Daemon(tmp_path / "fuzzd", extra_args=["-H", f"tcp://127.0.0.1:{port}"]).start()
     try:
         daemon.docker("pull", "alpine", check=True)
-        daemon.docker("run", "-d", "--name", "fuzz-running", "alpine", "sleep", "600", check=True)
+        # it ends on SIGTERM: a generated stop or restart with a huge (negative-mode) timeout returns at once
+        daemon.docker("run", "-d", "--name", "fuzz-running", "alpine", "sh", "-c",
+                      "trap 'exit 0' TERM; sleep 600 & wait", check=True)
         daemon.docker("volume", "create", "fuzz-volume", check=True)
         daemon.docker("network", "create", "fuzz-network", check=True)
         args = [st, "run", str(SPEC), "--url", f"http://127.0.0.1:{port}/v1.45",

@@ -92,16 +92,19 @@ def test_reverse_endpoint_refuses_wrong_tokens_and_paths(tmp_path, agentproc_sit
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_agents_survive_a_daemon_crash(tmp_path, agentproc_site, mode):
-    port = free_port()
-    d = start_agentd(tmp_path / "d", mode, agentproc_site, endpoint_port=port)
+    # reverse: no fixed endpoint port; the daemon keeps the port it chose in its data root
+    d = start_agentd(tmp_path / "d", mode, agentproc_site, endpoint_port=free_port() if mode == "forward" else None)
     try:
         d.docker("run", "-d", "--name", "survivor", "scratchy", "sh", "-c", "echo before; exec sleep 3600", check=True)
         cid = d.docker("inspect", "--format", "{{.Id}}", "survivor").stdout.decode().strip()
         pid = agent_pid(d, cid)
         assert d.docker("exec", "survivor", "echo", "one").stdout == b"one\n"
+        remembered = (d.data_root / "agent-endpoint-port").read_text() if mode == "reverse" else ""
         d.kill()
         time.sleep(0.5)  # the agent notices and starts redialling (reverse) or waits (forward)
         d.start()
+        if mode == "reverse":
+            assert (d.data_root / "agent-endpoint-port").read_text() == remembered
         assert d.docker("inspect", "--format", "{{.State.Status}}", "survivor").stdout.strip() == b"running"
         result = d.docker("exec", "survivor", "sh", "-c", "echo two; exit 3")
         assert result.returncode == 3 and result.stdout == b"two\n", result.stderr

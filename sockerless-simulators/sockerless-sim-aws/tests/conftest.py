@@ -2,71 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 
-
-@dataclass
-class SimulatorProcess:
-    """A running simulator: its endpoint and how to stop it."""
-
-    process: subprocess.Popen[str]
-    endpoint: str
-    data_dir: Path
-
-    @property
-    def port(self) -> int:
-        """The port it listens on."""
-        return int(self.endpoint.rsplit(":", 1)[1])
-
-    def env(self) -> dict[str, str]:
-        """Environment for the aws CLI and SDKs: test credentials and region."""
-        return {**os.environ, **CREDENTIALS}
-
-    def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client for ``service`` pointed at the simulator."""
-        import boto3
-
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing", **kwargs)
-
-    def stop(self, sig: int = 15) -> None:
-        """Stop it (SIGTERM by default, SIGKILL to simulate a crash)."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(30)
-
-
-def start_simulator(data_dir: Path, *extra: str) -> SimulatorProcess:
-    """``sockerless sim aws --port 0`` and wait for its ready line."""
-    cmd = [sys.executable, "-m", "sockerless.cli.main", "sim", "aws", "--port", "0", "--data-dir", str(data_dir),
-           "--step-delay", "0.02", *extra]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, **CREDENTIALS})
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        if match:
-            return SimulatorProcess(process, match.group(1), data_dir)
-    process.kill()
-    raise AssertionError("simulator did not start: " + "".join(lines)[-2000:])
+from awssim import CREDENTIALS, SimulatorProcess, start_simulator  # noqa: F401
 
 
 @pytest.fixture(scope="session")

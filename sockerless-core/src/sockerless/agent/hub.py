@@ -14,6 +14,7 @@ import contextlib
 import logging
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -40,6 +41,9 @@ class HubSettings:
     """The URL agents dial (``ws://`` or ``wss://``, ending in the endpoint path); default: the listener's."""
     tls: ssl.SSLContext | None = None
     """Serve ``wss://`` with this server context."""
+    port_file: Path | None = None
+    """With port 0: the port chosen is kept here and asked for again by the next daemon on this data root,
+    so agents still running after a daemon restart find the endpoint where they left it."""
 
 
 class AgentHub:
@@ -65,15 +69,44 @@ class AgentHub:
         return self._url
 
     async def _listen(self) -> None:
-        host, _, port = self.settings.listen.rpartition(":")
+        host, _, port_text = self.settings.listen.rpartition(":")
         host = host.strip("[]") or "127.0.0.1"
-        self._server = await serve(self._serve_agent, host, int(port), process_request=self._authorize,
-                                   ssl=self.settings.tls, **protocol.ws_options())
+        port = int(port_text)
+        remembered = self._remembered_port() if port == 0 else 0
+        self._server = None
+        if remembered:
+            with contextlib.suppress(OSError):  # taken by someone else meanwhile: any free port
+                self._server = await serve(self._serve_agent, host, remembered, process_request=self._authorize,
+                                           ssl=self.settings.tls, **protocol.ws_options())
+        if self._server is None:
+            self._server = await serve(self._serve_agent, host, port, process_request=self._authorize,
+                                       ssl=self.settings.tls, **protocol.ws_options())
         bound = self._server.sockets[0].getsockname()
+        if port == 0:
+            self._remember_port(bound[1])
         scheme = "wss" if self.settings.tls else "ws"
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         self._url = self.settings.public_url or f"{scheme}://{shown}:{bound[1]}{protocol.REVERSE_PATH}"
         log.info("agent endpoint listening on %s:%d%s", bound[0], bound[1], " (TLS)" if self.settings.tls else "")
+
+    def _remembered_port(self) -> int:
+        file = self.settings.port_file
+        try:
+            text = file.read_text().strip() if file is not None else ""
+        except OSError:
+            return 0
+        return int(text) if text.isdigit() and 0 < int(text) < 65536 else 0
+
+    def _remember_port(self, port: int) -> None:
+        file = self.settings.port_file
+        if file is None:
+            return
+        try:
+            tmp = file.with_suffix(".tmp")
+            tmp.write_text(f"{port}\n")
+            tmp.replace(file)
+        except OSError as exc:
+            log.warning("cannot remember the agent endpoint's port in %s: %s", file, exc)
 
     def _authorize(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.path.split("?", 1)[0] != protocol.REVERSE_PATH:

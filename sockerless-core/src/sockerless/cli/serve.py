@@ -44,6 +44,10 @@ def configure(parser: argparse.ArgumentParser, manager: PluginManager) -> None:
                         help="allow plain TCP on non-loopback addresses (anyone who can connect controls the daemon)")
     parser.add_argument("--backend-opt", action="append", default=[], metavar="KEY=VALUE",
                         help="a backend setting (repeatable)")
+    parser.add_argument("--endpoint-url", default=env.get("SOCKERLESS_ENDPOINT_URL"), metavar="URL",
+                        help="point a cloud backend at this API endpoint (a cloud simulator), with simulator defaults "
+                             "for everything else; the backend option endpoint-url (env SOCKERLESS_ENDPOINT_URL; "
+                             "config: serve.endpoint-url)")
     parser.add_argument("--agent-endpoint", default=env.get("SOCKERLESS_AGENT_ENDPOINT", "127.0.0.1:0"), metavar="HOST:PORT",
                         help="where reverse-mode agents dial in (a listener of its own; port 0 picks one when first "
                              "needed; env SOCKERLESS_AGENT_ENDPOINT)")
@@ -88,6 +92,9 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
     data_root = Path(args.data_root or os.environ.get("SOCKERLESS_DATA_ROOT") or serve_cfg.get("data_root")
                      or paths.default_data_root()).expanduser().resolve()
     backend_options = {str(k): str(v) for k, v in config.get("backend", {}).get(backend, {}).items()}
+    endpoint_url = args.endpoint_url or serve_cfg.get("endpoint-url")
+    if endpoint_url:
+        backend_options["endpoint-url"] = str(endpoint_url)
     for item in args.backend_opt:
         key, sep, value = item.partition("=")
         if not sep or not key:

@@ -7,6 +7,7 @@ backend. Every method runs on the event loop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import platform
@@ -62,7 +63,10 @@ class Engine:
             raise LookupError(f"unknown backend {backend_name!r} (available: {known})")
         backend_dir = data_root / "backends" / backend_name
         backend_dir.mkdir(parents=True, exist_ok=True)
-        self.agents = AgentHub(agent_settings)
+        settings = agent_settings or HubSettings()
+        if settings.port_file is None:
+            settings = dataclasses.replace(settings, port_file=data_root / "agent-endpoint-port")
+        self.agents = AgentHub(settings)
         context = BackendContext(data_dir=backend_dir, loop=asyncio.get_running_loop(),
                                  options=dict(backend_options or {}),
                                  logger=logging.getLogger(f"sockerless.backend.{backend_name}"),

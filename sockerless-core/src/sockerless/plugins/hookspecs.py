@@ -200,7 +200,12 @@ class BackendHooks:
     def sockerless_container_logs(self, container: ContainerRecord, options: dict[str, Any]) -> Any:
         """Return an async iterator of ``LogRecord`` when the backend has its own log service.
 
-        Unimplemented: the core's log store (fed from the main process's streams) answers.
+        ``options``: ``since_ns`` and ``until_ns`` (0: unbounded), ``tail`` (-1: all), ``follow``
+        (keep yielding new lines until the container has stopped and its last lines were read),
+        ``stdout`` and ``stderr`` (the streams asked for; the core drops records of the others).
+        The core frames each record (timestamps, details, multiplexing) and closes the iterator
+        (``aclose``) when the client goes away. Unimplemented: the core's log store (fed from the
+        main process's streams) answers.
         """
 
     # -- exec ------------------------------------------------------------------------------

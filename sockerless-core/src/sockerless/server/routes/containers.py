@@ -29,6 +29,27 @@ from ..streaming import DEFAULT_DETACH_KEYS, StreamSink, hijack, parse_detach_ke
 PRUNE_FILTERS = ("label", "label!", "until")
 
 
+def _encode_log(rec: LogRecord, prefix: bytes, timestamps: bool, tty: bool) -> bytes:
+    """One log line as ``GET /containers/{id}/logs`` sends it."""
+    data = prefix + rec.data if prefix else rec.data
+    if timestamps:
+        data = rfc3339_fixed(rec.time_ns).encode() + b" " + data
+    return framing.encode(rec.stream, data, tty=tty)
+
+
+async def _framed_backend_logs(records: AsyncIterator[LogRecord], selected: set[int], prefix: bytes, timestamps: bool,
+                               tty: bool) -> AsyncIterator[bytes]:
+    """The records of a backend's own log service, framed; the iterator is closed when the client leaves."""
+    try:
+        async for rec in records:
+            if rec.stream in selected:
+                yield _encode_log(rec, prefix, timestamps, tty)
+    finally:
+        close = getattr(records, "aclose", None)
+        if close is not None:
+            await close()
+
+
 def routes(engine: Engine) -> list[DockerRoute]:
     """The container routes."""
     lifecycle = engine.lifecycle
@@ -246,7 +267,11 @@ def routes(engine: Engine) -> list[DockerRoute]:
         prefix = logconfig.details(record) if qbool(request, "details") else b""
         tty = record.config.Tty
         if engine.backend.implements("sockerless_container_logs"):
-            raise NotImplementedByBackend(engine.backend.name, "logs from its own log service through this release")
+            options = {"since_ns": since, "until_ns": until, "tail": tail, "follow": follow,
+                       "stdout": want_out, "stderr": want_err}
+            records = await engine.backend.call("sockerless_container_logs", container=record, options=options)
+            return StreamingResponse(_framed_backend_logs(records, selected, prefix, timestamps, tty),
+                                     media_type=framing.content_type(tty, api_version(request)))
         streams = lifecycle.runtime(record).streams
         log_store = streams.log
         # follow only while the run's streams are open: its end marker is still to come
@@ -254,10 +279,7 @@ def routes(engine: Engine) -> list[DockerRoute]:
         records = log_store.select(streams=selected, since_ns=since, until_ns=until, tail=tail)
 
         def encode(rec: LogRecord) -> bytes:
-            data = prefix + rec.data if prefix else rec.data
-            if timestamps:
-                data = rfc3339_fixed(rec.time_ns).encode() + b" " + data
-            return framing.encode(rec.stream, data, tty=tty)
+            return _encode_log(rec, prefix, timestamps, tty)
 
         async def body() -> AsyncIterator[bytes]:
             try:
