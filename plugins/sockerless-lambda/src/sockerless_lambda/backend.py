@@ -120,7 +120,7 @@ class LambdaBackend(AgentBackendHooks):
                     found = await self.clients.call(
                         "iam", "create_role", RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
                         Description="Execution role of Sockerless Lambda containers (simulator mode)",
-                        Tags=tags.to_key_value(tags.base("", self.instance), key="Key", value="Value"))
+                        Tags=tags.to_key_value(tags.owned(self.instance), key="Key", value="Value"))
                 self._role = found["Role"]["Arn"]
         return self._role
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sockerless.plugins.backend import BackendSpec
 from sockerless.plugins.hookspecs import hookimpl
 
 
-def _factory(context):  # noqa: ANN001, ANN202 - the core's factory signature
+def _factory(context: Any) -> Any:
     from .backend import LambdaBackend
 
     return LambdaBackend(context)
