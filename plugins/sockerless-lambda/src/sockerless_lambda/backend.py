@@ -30,7 +30,7 @@ from sockerless_aws import AwsClients, CloudError, read_log_events, tags
 from sockerless_aws.settings import SettingsError
 
 from .functions import check_supported, create_request, function_name, host_root, is_platform_line, log_group
-from .invocations import UNKNOWN_EXIT, Invocation
+from .invocations import UNKNOWN_EXIT, Invocation, InvocationProcess
 from .settings import BACKEND, ROLE_NAME, LambdaSettings
 
 log = logging.getLogger("sockerless.lambda")
@@ -39,6 +39,10 @@ CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.SIGNALS
 """No TTY, stdin, pause, restart policies, networks, volumes, bind mounts, resize, top, stats or changes."""
 READY_TIMEOUT = 300.0
 REPORT_POLL = 2.0
+LOG_GRACE = 10.0
+READERS_WAIT = 5.0
+AGENT_LINGER = 12.0
+"""The agent stays up 10 s after its main process ended until a daemon collected the exit (its --linger)."""
 TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
@@ -54,6 +58,33 @@ class EndedProcess:
     async def wait(self) -> ExitResult:
         """How it ended."""
         return self.result
+
+
+class RunEnd:
+    """When following a function's log may stop: the container has exited and Lambda's REPORT line of its
+    last run has been read (or ``LOG_GRACE`` seconds passed since the exit was seen: ingestion can lag)."""
+
+    def __init__(self, container: Any, expected: int) -> None:
+        self.container = container
+        self.expected = expected
+        self.reports = 0
+        self.done = asyncio.Event()
+        self._exited_at: float | None = None
+
+    def skip(self, message: str) -> bool:
+        """Drop Lambda's own lines, counting the REPORT ones."""
+        if message.startswith("REPORT RequestId:"):
+            self.reports += 1
+        return is_platform_line(message)
+
+    def finished(self) -> bool:
+        """True once nothing more will come."""
+        if self.container.state.Running:
+            self._exited_at = None
+            return False
+        if self._exited_at is None:
+            self._exited_at = time.monotonic()
+        return self.reports >= self.expected or time.monotonic() - self._exited_at > LOG_GRACE
 
 
 class LambdaBackend(AgentBackendHooks):
@@ -72,6 +103,7 @@ class LambdaBackend(AgentBackendHooks):
         self._role = self.settings.role
         self._role_lock = asyncio.Lock()
         self.invocations: dict[str, Invocation] = {}
+        self._log_readers: dict[str, set[RunEnd]] = {}
 
     def _locate(self, container: Any) -> ReverseAddress:
         return ReverseAddress(container.id, container.backend_state["token"])
@@ -138,9 +170,10 @@ class LambdaBackend(AgentBackendHooks):
         invocation = Invocation(self.clients, name, {"agentToken": state["token"]}, self.settings.timeout)
         self.invocations[container.id] = invocation
         try:
-            return await self.agent_bridge.main_process(container, io, invocation.exit_code())
+            main = await self.agent_bridge.main_process(container, io, invocation.exit_code())
         except StartError as exc:
             raise self._start_error(name, invocation, exc) from None
+        return InvocationProcess(main, invocation)
 
     def _start_error(self, name: str, invocation: Invocation, error: StartError) -> StartError:
         """Why a start failed, in the agent's or Lambda's own words when they said something."""
@@ -190,6 +223,11 @@ class LambdaBackend(AgentBackendHooks):
     @hookimpl
     async def sockerless_container_remove(self, container: Any) -> None:
         state = container.backend_state
+        readers = [asyncio.ensure_future(r.done.wait()) for r in self._log_readers.pop(container.id, set())]
+        if readers:  # docker-py's run() reads ``logs -f`` only after removing an auto-removed container
+            await asyncio.wait(readers, timeout=READERS_WAIT)
+            for reader in readers:
+                reader.cancel()
         if state.get("function"):
             await self._delete_function(state["function"])
         self.invocations.pop(container.id, None)
@@ -222,10 +260,25 @@ class LambdaBackend(AgentBackendHooks):
                 raise
             return [s["logStreamName"] for s in found]
 
-        return read_log_events(self.clients, group, streams, since_ns=options.get("since_ns", 0),
-                               until_ns=options.get("until_ns", 0), tail=options.get("tail", -1),
-                               follow=options.get("follow", False), finished=lambda: not container.state.Running,
-                               skip=is_platform_line)
+        since_ns = options.get("since_ns", 0)
+        end = RunEnd(container, expected=1 if since_ns else container.backend_state.get("runs", 0))
+        records = read_log_events(self.clients, group, streams, since_ns=since_ns,
+                                  until_ns=options.get("until_ns", 0), tail=options.get("tail", -1),
+                                  follow=options.get("follow", False), finished=end.finished, skip=end.skip)
+        if not options.get("follow"):
+            return records
+        return self._followed(container.id, end, records)
+
+    async def _followed(self, container_id: str, end: RunEnd, records: Any) -> Any:
+        """A following reader, known to ``docker rm`` (which lets it finish before deleting the log group)."""
+        readers = self._log_readers.setdefault(container_id, set())
+        readers.add(end)
+        try:
+            async for record in records:
+                yield record
+        finally:
+            end.done.set()
+            readers.discard(end)
 
     # -- restart recovery ------------------------------------------------------------------------
     @hookimpl
@@ -266,7 +319,8 @@ class LambdaBackend(AgentBackendHooks):
                 "daemon was down; its exit status is unknown")))
 
     async def _ended_per_logs(self, container: Any) -> int:
-        """Wait for the REPORT line Lambda writes when this run's invocation ends (exit status unknown)."""
+        """Wait for the REPORT line Lambda writes when this run's invocation ends, then for the agent's linger
+        (the exit status is unknown unless the agent dials back meanwhile)."""
         group = log_group(container.backend_state["function"])
         since = int(container.backend_state.get("started_ms", 0))
         while True:
@@ -274,6 +328,7 @@ class LambdaBackend(AgentBackendHooks):
                 found = await self.clients.paginate("logs", "filter_log_events", "events", logGroupName=group,
                                                     startTime=since, filterPattern="REPORT")
                 if any(e.get("message", "").startswith("REPORT RequestId:") for e in found):
+                    await asyncio.sleep(AGENT_LINGER)  # a lingering agent may still dial back with the exit code
                     return UNKNOWN_EXIT
             except CloudError as exc:
                 if exc.status != 404:

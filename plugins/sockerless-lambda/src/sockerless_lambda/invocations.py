@@ -10,6 +10,7 @@ agent's ``{"exitCode": N}``, or Lambda's own error when the runtime died).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
@@ -23,6 +24,8 @@ START_ERROR_TYPE = "Sockerless.StartError"
 TIMED_OUT_EXIT = 137
 """Lambda kills a function that exceeds its Timeout (SIGKILL)."""
 UNKNOWN_EXIT = 255
+ANSWER_WAIT = 10.0
+"""How long a finished main process waits for Lambda's answer (Lambda then has written the run's output)."""
 _EXIT_STATUS = re.compile(r"exit status (\d+)")
 
 
@@ -103,3 +106,24 @@ class Invocation:
     async def exit_code(self) -> int:
         """The workload's exit as the platform reports it (the bridge's fallback)."""
         return (await asyncio.shield(self.outcome)).exit_code
+
+
+class InvocationProcess:
+    """The main process as the core sees it: ended once the agent reported the exit *and* Lambda answered.
+
+    Lambda answers after the run's output is in its log (its END and REPORT lines follow the
+    output), so ``docker logs`` right after ``docker wait`` finds all of it. The answer is
+    awaited at most ``ANSWER_WAIT`` seconds; the exit code is always the agent's.
+    """
+
+    def __init__(self, main: Any, invocation: Invocation) -> None:
+        self.main = main
+        self.pid = main.pid
+        self.invocation = invocation
+
+    async def wait(self) -> Any:
+        """How the main process ended."""
+        result = await self.main.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.invocation.outcome), ANSWER_WAIT)
+        return result
