@@ -165,3 +165,13 @@ def test_the_agent_token_is_in_no_inspect_and_no_function_configuration(lambdad,
     assert token.encode() not in inspected
     config = aws_sim.client("lambda").get_function(FunctionName=function_of(lambdad, running))
     assert token not in json.dumps(config, default=str)
+
+
+def test_attach_to_a_running_function_follows_its_output(lambdad, name):
+    """The agent carries the main process's output for the whole run, so a late attach is real (no stdin)."""
+    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c",
+                   "sleep 1; for i in 1 2 3; do echo late-$i; sleep 0.3; done; exit 6", check=True)
+    attached = lambdad.docker("attach", "--no-stdin", name, timeout=60)
+    assert attached.returncode == 6
+    assert attached.stdout.endswith(b"late-3\n")
+    lambdad.docker("rm", name, check=True)
