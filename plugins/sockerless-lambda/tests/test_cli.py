@@ -175,3 +175,24 @@ def test_attach_to_a_running_function_follows_its_output(lambdad, name):
     assert attached.returncode == 6
     assert attached.stdout.endswith(b"late-3\n")
     lambdad.docker("rm", name, check=True)
+
+
+def test_cp_needs_the_function_running(lambdad, name, tmp_path):
+    lambdad.docker("create", "--name", name, "alpine", "true", check=True)
+    source = tmp_path / "f.txt"
+    source.write_text("x")
+    copied = lambdad.docker("cp", str(source), f"{name}:/f.txt")
+    assert copied.returncode != 0
+    assert b"lambda backend" in copied.stderr and b"is not running" in copied.stderr
+    lambdad.docker("rm", name, check=True)
+
+
+def test_restart_runs_the_command_again(lambdad, name):
+    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c", "echo started; sleep 60", check=True)
+    began = time.monotonic()
+    assert lambdad.docker("restart", "-t", "1", name).returncode == 0
+    assert time.monotonic() - began < 20
+    assert lambdad.docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == b"true"
+    assert lambdad.docker("exec", name, "echo", "alive").stdout == b"alive\n"
+    assert wait_for(lambda: lambdad.docker("logs", name).stdout == b"started\nstarted\n")
+    lambdad.docker("rm", "-f", name, check=True)

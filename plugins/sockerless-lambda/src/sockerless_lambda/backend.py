@@ -104,9 +104,15 @@ class LambdaBackend(AgentBackendHooks):
         self._role_lock = asyncio.Lock()
         self.invocations: dict[str, Invocation] = {}
         self._log_readers: dict[str, set[RunEnd]] = {}
+        self._starting: set[str] = set()
+        """Containers whose start (or re-adoption) hook runs: their agent is awaited though not Running yet."""
 
     def _locate(self, container: Any) -> ReverseAddress:
-        return ReverseAddress(container.id, container.backend_state["token"])
+        token = container.backend_state.get("token")
+        if not token or not (container.state.Running or container.id in self._starting):
+            raise Conflict(f"lambda backend: container {container.id[:12]} is not running: its files and processes "
+                           "exist only while its function runs")
+        return ReverseAddress(container.id, token)
 
     @hookimpl
     def sockerless_backend_info(self) -> BackendInfo:
@@ -133,7 +139,7 @@ class LambdaBackend(AgentBackendHooks):
             if root:
                 shutil.rmtree(root, ignore_errors=True)
             raise
-        container.backend_state.update(function=request["FunctionName"], token=new_token(), root=root, runs=0)
+        container.backend_state.update(function=request["FunctionName"], root=root, runs=0)
 
     async def _role_arn(self) -> str:
         """The execution role: option ``role``, or in simulator mode ``sockerless-lambda`` (made if missing)."""
@@ -164,15 +170,20 @@ class LambdaBackend(AgentBackendHooks):
         if state.get("runs", 0):
             await self._fresh_sandbox(container)
         await self._wait_ready(name)
+        await self.agent_bridge.forget(container)  # no link of an earlier run's agent may serve this one
+        state["token"] = new_token()  # one per run: an earlier run's agent, if still up, is refused
         self.context.agents.expect(container.id, state["token"])
         state["runs"] = state.get("runs", 0) + 1
         state["started_ms"] = int(time.time() * 1000)
         invocation = Invocation(self.clients, name, {"agentToken": state["token"]}, self.settings.timeout)
         self.invocations[container.id] = invocation
+        self._starting.add(container.id)
         try:
             main = await self.agent_bridge.main_process(container, io, invocation.exit_code())
         except StartError as exc:
             raise self._start_error(name, invocation, exc) from None
+        finally:
+            self._starting.discard(container.id)
         return InvocationProcess(main, invocation)
 
     def _start_error(self, name: str, invocation: Invocation, error: StartError) -> StartError:
@@ -310,6 +321,7 @@ class LambdaBackend(AgentBackendHooks):
     @hookimpl
     async def sockerless_container_readopt(self, container: Any, io: Any) -> Any:
         ended = asyncio.ensure_future(self._ended_per_logs(container))
+        self._starting.add(container.id)
         try:
             return await self.agent_bridge.main_process(container, io, ended, replay=False)
         except StartError:
@@ -317,6 +329,8 @@ class LambdaBackend(AgentBackendHooks):
             return EndedProcess(ExitResult(code=UNKNOWN_EXIT, error=(
                 f"lambda backend: the invocation of function {container.backend_state['function']} ended while the "
                 "daemon was down; its exit status is unknown")))
+        finally:
+            self._starting.discard(container.id)
 
     async def _ended_per_logs(self, container: Any) -> int:
         """Wait for the REPORT line Lambda writes when this run's invocation ends, then for the agent's linger
