@@ -12,6 +12,7 @@ import sys
 
 from sockerless.agent import protocol
 
+from .lambda_runtime import RUNTIME_API_ENV, Invocation, RuntimeAPIError, RuntimeClient
 from .mainproc import MainProcess
 from .modes import run_forward, run_reverse
 from .sessions import AgentService
@@ -60,6 +61,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-alive", default=_env("KEEP_ALIVE", "auto"), choices=("auto", "always", "never"),
                    help="auto: keep-alive idioms such as 'tail -f /dev/null' become 'stay up and serve'; "
                         "always: never run the command; never: always run it (env SOCKERLESS_AGENT_KEEP_ALIVE)")
+    p.add_argument("--lambda", dest="lambda_mode", action="store_true", default=_env("LAMBDA") == "1",
+                   help="Lambda runtime-client mode (reverse mode only): run the command for the invocation from "
+                        "AWS_LAMBDA_RUNTIME_API and post its exit code as the response (env SOCKERLESS_AGENT_LAMBDA=1)")
     p.add_argument("--tty", action="store_true", default=_env("TTY") == "1", help="give the main process a terminal")
     p.add_argument("--stdin", action="store_true", default=_env("STDIN") == "1",
                    help="give the main process a stdin pipe fed by attach sessions")
@@ -96,8 +100,12 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), filename=args.log_file or None,
                         format="sockerless-agent: %(asctime)s %(levelname)s %(message)s")
     token = os.environ.get(protocol.TOKEN_ENV, "")
-    if not token:
+    if not token and not args.lambda_mode:
         print(f"sockerless-agent: {protocol.TOKEN_ENV} must hold the container's token", file=sys.stderr)
+        return 2
+    if args.lambda_mode and args.listen:
+        print("sockerless-agent: --lambda works in reverse mode only (--connect): a function takes no connections",
+              file=sys.stderr)
         return 2
     if bool(args.listen) == bool(args.connect):
         print("sockerless-agent: give exactly one of --listen (forward mode) or --connect (reverse mode)", file=sys.stderr)
@@ -109,13 +117,44 @@ def run(args: argparse.Namespace) -> int:
         print("sockerless-agent: no command given (use --keep-alive always to only serve)", file=sys.stderr)
         return 2
     try:
+        if args.lambda_mode:
+            return asyncio.run(_run_lambda(args, command, token))
         return asyncio.run(_run(args, command, token))
     except KeyboardInterrupt:
         return 130
 
 
-async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
+async def _run_lambda(args: argparse.Namespace, command: list[str], token: str) -> int:
+    """Lambda mode: take the invocation, run the workload for it, answer with its exit code."""
+    try:
+        runtime = RuntimeClient.from_env()
+        invocation = await asyncio.to_thread(runtime.next)
+    except RuntimeAPIError as exc:
+        print(f"sockerless-agent: {exc}", file=sys.stderr)
+        return 2
+    log.info("serving Lambda invocation %s", invocation.request_id)
+    token = invocation.token or token
+    if not token:
+        message = f"no agent token: neither {protocol.TOKEN_ENV} nor the invocation's payload holds one"
+        print(f"sockerless-agent: {message}", file=sys.stderr)
+        await _report(runtime.fail, invocation, message, 2)
+        return 2
+    return await _run(args, command, token, (runtime, invocation))
+
+
+async def _report(post, *args) -> None:
+    try:
+        await asyncio.to_thread(post, *args)
+    except RuntimeAPIError as exc:
+        log.error("%s", exc)
+        print(f"sockerless-agent: {exc}", file=sys.stderr)
+
+
+async def _run(args: argparse.Namespace, command: list[str], token: str,
+               lambda_invocation: tuple[RuntimeClient, Invocation] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    if lambda_invocation is not None:
+        env.pop(RUNTIME_API_ENV, None)  # the invocation is the agent's to answer, not the workload's
     cwd = os.getcwd()
     keep_alive = args.keep_alive == "always" or (args.keep_alive == "auto" and is_keep_alive_command(command))
     spec = None if keep_alive else SpawnSpec(argv=command, env=env, cwd=cwd, tty=args.tty, stdin=args.stdin,
@@ -125,6 +164,8 @@ async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
         await main.start()
     except SpawnError as exc:
         print(f"sockerless-agent: {exc.message}", file=sys.stderr)
+        if lambda_invocation is not None:
+            await _report(lambda_invocation[0].fail, lambda_invocation[1], exc.message, exc.exit_code)
         return exc.exit_code
     if keep_alive:
         log.info("keep-alive mode: serving until stopped (command %s not run)", command)
@@ -141,6 +182,14 @@ async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
         stopped.set_result(None)
 
     stopper = asyncio.ensure_future(stop_after_exit())
+    responder = None
+    if lambda_invocation is not None:
+        runtime, invocation = lambda_invocation
+
+        async def respond_after_exit() -> None:
+            await _report(runtime.respond, invocation, await asyncio.shield(main.exited))
+
+        responder = asyncio.ensure_future(respond_after_exit())
     if args.listen:
         tls = None
         if args.tls_cert:
@@ -157,6 +206,8 @@ async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
         print(f"sockerless-agent: cannot serve the daemon: {connection.exception()}", file=sys.stderr)
         main.signal(9)
     code = await running
+    if responder is not None:
+        await responder
     await stopper
     await connection
     return code
