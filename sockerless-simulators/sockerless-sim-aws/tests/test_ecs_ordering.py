@@ -95,7 +95,7 @@ def test_healthy_dependency_waits_for_the_health_check(ecs, wait_for, tmp_path: 
 
     def app_running() -> dict[str, Any] | None:
         task = ecs.describe_tasks(cluster="order", tasks=[task_arn])["tasks"][0]
-        return task if by_name(task)["app"]["lastStatus"] == "RUNNING" else None
+        return task if by_name(task)["app"]["lastStatus"] == task["lastStatus"] == "RUNNING" else None
 
     task = wait_for(app_running, timeout=30)
     assert by_name(task)["db"]["healthStatus"] == "HEALTHY"
