@@ -177,3 +177,33 @@ def test_restart_policy_runs_a_new_task_per_start(ecsd, name, sim, wait_for, tmp
     described = sim.client("ecs").describe_tasks(cluster="sockerless", tasks=tasks, include=["TAGS"])["tasks"]
     assert len([t for t in described if {"key": "sockerless:container", "value": cid} in t["tags"]]) == 3
     ecsd.docker("rm", name, check=True)
+
+
+def test_user_network_is_a_security_group_and_names_are_in_cloud_map(ecsd, name, sim):
+    network = f"net-{name}"
+    network_id = out(ecsd.docker("network", "create", network)).strip()
+    out(ecsd.docker("run", "-d", "--name", name, "--network", network, "--network-alias", "web", "alpine",
+                    "tail", "-f", "/dev/null"))
+    from botocore.config import Config
+
+    ec2, ecs = sim.client("ec2"), sim.client("ecs")
+    cloudmap = sim.client("servicediscovery", config=Config(inject_host_prefix=False))
+    (group,) = ec2.describe_security_groups(Filters=[{"Name": "tag:sockerless:network", "Values": [network_id]}])[
+        "SecurityGroups"]
+    cid = out(ecsd.docker("inspect", "-f", "{{.Id}}", name)).strip()
+    tasks = ecs.describe_tasks(cluster="sockerless", tasks=ecs.list_tasks(cluster="sockerless")["taskArns"],
+                               include=["TAGS"])["tasks"]
+    (task,) = [t for t in tasks if {"key": "sockerless:container", "value": cid} in t["tags"]]
+    eni = next(d["value"] for d in task["attachments"][0]["details"] if d["name"] == "networkInterfaceId")
+    interface = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]
+    assert group["GroupId"] in [g["GroupId"] for g in interface["Groups"]]
+    ip = next(d["value"] for d in task["attachments"][0]["details"] if d["name"] == "privateIPv4Address")
+    (namespace,) = [n for n in cloudmap.list_namespaces()["Namespaces"] if n["Name"].endswith(f"-{network_id[:8]}.sockerless")]
+    for alias in ("web", name):
+        found = cloudmap.discover_instances(NamespaceName=namespace["Name"], ServiceName=alias)["Instances"]
+        assert [i["Attributes"]["AWS_INSTANCE_IPV4"] for i in found] == [ip]
+    ecsd.docker("rm", "-f", name, check=True)
+    assert cloudmap.discover_instances(NamespaceName=namespace["Name"], ServiceName="web")["Instances"] == []
+    out(ecsd.docker("network", "rm", network))
+    assert ec2.describe_security_groups(Filters=[{"Name": "tag:sockerless:network", "Values": [network_id]}])[
+        "SecurityGroups"] == []

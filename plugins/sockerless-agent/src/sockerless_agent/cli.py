@@ -12,10 +12,11 @@ import sys
 
 from sockerless.agent import protocol
 
+from .lambda_runtime import RUNTIME_API_ENV, Invocation, RuntimeAPIError, RuntimeClient
 from .mainproc import MainProcess
 from .modes import run_forward, run_reverse
 from .sessions import AgentService
-from .spawn import SpawnError, SpawnSpec
+from .spawn import SpawnError, SpawnSpec, host_path
 
 log = logging.getLogger("sockerless_agent")
 
@@ -60,6 +61,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-alive", default=_env("KEEP_ALIVE", "auto"), choices=("auto", "always", "never"),
                    help="auto: keep-alive idioms such as 'tail -f /dev/null' become 'stay up and serve'; "
                         "always: never run the command; never: always run it (env SOCKERLESS_AGENT_KEEP_ALIVE)")
+    p.add_argument("--lambda", dest="lambda_mode", action="store_true", default=_env("LAMBDA") == "1",
+                   help="Lambda runtime-client mode (reverse mode only): run the command for the invocation from "
+                        "AWS_LAMBDA_RUNTIME_API and post its exit code as the response (env SOCKERLESS_AGENT_LAMBDA=1)")
     p.add_argument("--tty", action="store_true", default=_env("TTY") == "1", help="give the main process a terminal")
     p.add_argument("--stdin", action="store_true", default=_env("STDIN") == "1",
                    help="give the main process a stdin pipe fed by attach sessions")
@@ -68,8 +72,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ca-file", default=_env("CA_FILE"), help="reverse mode: CA bundle to verify a wss:// daemon")
     p.add_argument("--replay-buffer", type=int, default=int(_env("REPLAY_BUFFER", str(1 << 20))),
                    help="bytes of main-process output kept per stream for late attach (default 1 MiB)")
-    p.add_argument("--archive-root", default=_env("ARCHIVE_ROOT", "/"),
-                   help="the directory docker cp sees as the container root (default /; env SOCKERLESS_AGENT_ARCHIVE_ROOT)")
+    p.add_argument("--archive-root", default=_env("ARCHIVE_ROOT"),
+                   help="the directory docker cp sees as the container root (default: --root, else /; "
+                        "env SOCKERLESS_AGENT_ARCHIVE_ROOT)")
+    p.add_argument("--root", default=_env("ROOT"),
+                   help="run the main process and every exec chrooted into this directory (a container root "
+                        "filesystem prepared on the host; needs root privileges; env SOCKERLESS_AGENT_ROOT)")
+    p.add_argument("--workdir", default=_env("WORKDIR"),
+                   help="working directory of the main process and execs, inside --root (created when missing, "
+                        "as Docker does; default: / with --root, else the agent's own; env SOCKERLESS_AGENT_WORKDIR)")
     p.add_argument("--linger", type=float, default=float(_env("LINGER", "10")),
                    help="after the main process ends, stay up at most this many seconds until a daemon has "
                         "collected its output and exit status (default 10; env SOCKERLESS_AGENT_LINGER)")
@@ -96,8 +107,12 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), filename=args.log_file or None,
                         format="sockerless-agent: %(asctime)s %(levelname)s %(message)s")
     token = os.environ.get(protocol.TOKEN_ENV, "")
-    if not token:
+    if not token and not args.lambda_mode:
         print(f"sockerless-agent: {protocol.TOKEN_ENV} must hold the container's token", file=sys.stderr)
+        return 2
+    if args.lambda_mode and args.listen:
+        print("sockerless-agent: --lambda works in reverse mode only (--connect): a function takes no connections",
+              file=sys.stderr)
         return 2
     if bool(args.listen) == bool(args.connect):
         print("sockerless-agent: give exactly one of --listen (forward mode) or --connect (reverse mode)", file=sys.stderr)
@@ -105,30 +120,70 @@ def run(args: argparse.Namespace) -> int:
     if args.connect and not args.container:
         print("sockerless-agent: reverse mode needs --container", file=sys.stderr)
         return 2
+    if args.root and (os.geteuid() != 0 or not os.path.isdir(args.root)):
+        print(f"sockerless-agent: --root {args.root}: " + ("not a directory" if os.geteuid() == 0 else
+              "entering a container root needs root privileges"), file=sys.stderr)
+        return 2
     if not command and args.keep_alive != "always":
         print("sockerless-agent: no command given (use --keep-alive always to only serve)", file=sys.stderr)
         return 2
     try:
+        if args.lambda_mode:
+            return asyncio.run(_run_lambda(args, command, token))
         return asyncio.run(_run(args, command, token))
     except KeyboardInterrupt:
         return 130
 
 
-async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
+async def _run_lambda(args: argparse.Namespace, command: list[str], token: str) -> int:
+    """Lambda mode: take the invocation, run the workload for it, answer with its exit code."""
+    try:
+        runtime = RuntimeClient.from_env()
+        invocation = await asyncio.to_thread(runtime.next)
+    except RuntimeAPIError as exc:
+        print(f"sockerless-agent: {exc}", file=sys.stderr)
+        return 2
+    log.info("serving Lambda invocation %s", invocation.request_id)
+    token = invocation.token or token
+    if not token:
+        message = f"no agent token: neither {protocol.TOKEN_ENV} nor the invocation's payload holds one"
+        print(f"sockerless-agent: {message}", file=sys.stderr)
+        await _report(runtime.fail, invocation, message, 2)
+        return 2
+    return await _run(args, command, token, (runtime, invocation))
+
+
+async def _report(post, *args) -> None:
+    try:
+        await asyncio.to_thread(post, *args)
+    except RuntimeAPIError as exc:
+        log.error("%s", exc)
+        print(f"sockerless-agent: {exc}", file=sys.stderr)
+
+
+async def _run(args: argparse.Namespace, command: list[str], token: str,
+               lambda_invocation: tuple[RuntimeClient, Invocation] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-    cwd = os.getcwd()
+    if lambda_invocation is not None:
+        env.pop(RUNTIME_API_ENV, None)  # the invocation is the agent's to answer, not the workload's
+    root = os.path.abspath(args.root) if args.root else ""
+    cwd = args.workdir or ("/" if root else os.getcwd())
+    if root:
+        os.makedirs(host_path(root, cwd), exist_ok=True)
     keep_alive = args.keep_alive == "always" or (args.keep_alive == "auto" and is_keep_alive_command(command))
     spec = None if keep_alive else SpawnSpec(argv=command, env=env, cwd=cwd, tty=args.tty, stdin=args.stdin,
-                                             new_session=args.tty)
+                                             new_session=args.tty, root=root)
     main = MainProcess(spec, replay_limit=args.replay_buffer)
     try:
         await main.start()
     except SpawnError as exc:
         print(f"sockerless-agent: {exc.message}", file=sys.stderr)
+        if lambda_invocation is not None:
+            await _report(lambda_invocation[0].fail, lambda_invocation[1], exc.message, exc.exit_code)
         return exc.exit_code
     if keep_alive:
         log.info("keep-alive mode: serving until stopped (command %s not run)", command)
-    service = AgentService(main, env, cwd, args.archive_root)
+    service = AgentService(main, env, cwd, args.archive_root or root or "/", root)
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()
     running = asyncio.ensure_future(main.run())
@@ -141,6 +196,14 @@ async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
         stopped.set_result(None)
 
     stopper = asyncio.ensure_future(stop_after_exit())
+    responder = None
+    if lambda_invocation is not None:
+        runtime, invocation = lambda_invocation
+
+        async def respond_after_exit() -> None:
+            await _report(runtime.respond, invocation, await asyncio.shield(main.exited))
+
+        responder = asyncio.ensure_future(respond_after_exit())
     if args.listen:
         tls = None
         if args.tls_cert:
@@ -157,6 +220,8 @@ async def _run(args: argparse.Namespace, command: list[str], token: str) -> int:
         print(f"sockerless-agent: cannot serve the daemon: {connection.exception()}", file=sys.stderr)
         main.signal(9)
     code = await running
+    if responder is not None:
+        await responder
     await stopper
     await connection
     return code

@@ -35,13 +35,16 @@ from .config import EcsConfig
 from .infra import InfraProvider
 from .injection import inject, run_environment
 from .mounts import VolumeMapper
+from .netmap import NetworkMapper
+from .networks import deregister_names
 from .tasks import TaskControl, failed_start
 from .watcher import TaskWatcher, exit_code
 
 log = logging.getLogger("sockerless.backend.ecs")
 
 CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS,
-                          Capability.RESIZE, Capability.ARCHIVE, Capability.RESTART, Capability.VOLUMES})
+                          Capability.RESIZE, Capability.ARCHIVE, Capability.RESTART, Capability.VOLUMES,
+                          Capability.NETWORKS})
 HONOURED = frozenset({"NanoCpus", "CpuQuota", "CpuPeriod", "Memory"})
 AGENT_CONNECT_TIMEOUT = 30.0
 _IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
@@ -56,6 +59,7 @@ class EcsBackend(AgentBackendHooks):
         self.clients = AwsClients(self.config.aws)
         self.infra = InfraProvider(self.config, self.clients)
         self.volumes = VolumeMapper(self.config, self.clients, self.infra)
+        self.networks = NetworkMapper(self.config, self.clients, self.infra)
         self.watcher = TaskWatcher(self.clients, self.config.poll_interval)
         self.tasks = TaskControl(self.clients, self.config.poll_interval, self.config.assign_public_ip,
                                  self.config.started_by)
@@ -127,15 +131,18 @@ class EcsBackend(AgentBackendHooks):
         state["token"] = new_token()
         self.context.agents.expect(container.id, state["token"])
         url = await self.context.agents.reverse_url()
+        groups = await self.networks.security_groups(container, infra.security_groups)
         task = await self.tasks.run(infra, state["task_definition"], state["container_name"],
-                                    run_environment(url, state["token"]), self._tags(container))
+                                    run_environment(url, state["token"]), self._tags(container), groups)
         arn = task["taskArn"]
         state["task"] = arn
         state["tasks"] = [*state.get("tasks", []), arn]
         ended = self.watcher.watch(state["cluster"], arn)
         try:
-            await self.tasks.wait_started(state["cluster"], arn, self.config.start_timeout)
-            return await self.agent_bridge.main_process(container, io, self._workload_exit(ended, state))
+            running = await self.tasks.wait_started(state["cluster"], arn, self.config.start_timeout)
+            process = await self.agent_bridge.main_process(container, io, self._workload_exit(ended, state))
+            await self.networks.register(container, running)
+            return _Following(self._until_exit(container, process.wait()), process.pid)
         except StartError:
             await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
             raise await self._start_failure(container, ended) from None
@@ -143,6 +150,16 @@ class EcsBackend(AgentBackendHooks):
             with contextlib.suppress(Exception):
                 await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
             raise
+
+    async def _until_exit(self, container: Any, ending: Any) -> ExitResult:
+        """The exit of the main process, after which the container's names leave its networks."""
+        try:
+            return await ending
+        finally:
+            try:
+                await self.networks.deregister(container)
+            except CloudError as exc:
+                log.warning("could not deregister the names of container %s: %s", container.id[:12], exc)
 
     async def _workload_exit(self, ended: asyncio.Future, state: dict[str, Any]) -> int:
         return exit_code(await asyncio.shield(ended), state["container_name"])
@@ -225,6 +242,27 @@ class EcsBackend(AgentBackendHooks):
     async def sockerless_volume_remove(self, volume: Any) -> None:
         await self.volumes.remove(volume)
 
+    # -- networks ----------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_network_create(self, network: Any) -> None:
+        await self.networks.create(network)
+
+    @hookimpl
+    async def sockerless_network_remove(self, network: Any) -> None:
+        await self.networks.remove(network)
+
+    @hookimpl
+    async def sockerless_network_connect(self, network: Any, container: Any, endpoint: Any) -> None:
+        task = self.watcher.latest(container.backend_state.get("task", ""))
+        if container.state.Running and task is not None:
+            await self.networks.register(container, task)
+
+    @hookimpl
+    async def sockerless_network_disconnect(self, network: Any, container: Any) -> None:
+        state = await self.networks.state(network.id, network.backend_state)
+        if state is not None:
+            await deregister_names(self.clients, state, container.id)
+
     # -- logs --------------------------------------------------------------------------------------
     @hookimpl
     def sockerless_container_logs(self, container: Any, options: dict[str, Any]) -> AsyncIterator[LogRecord]:
@@ -290,7 +328,7 @@ class EcsBackend(AgentBackendHooks):
             return _Ended(ended)
         state = container.backend_state
         watched = self.watcher.watch(state["cluster"], state["task"])
-        return _Following(self._follow(container, io, watched))
+        return _Following(self._until_exit(container, self._follow(container, io, watched)))
 
     async def _follow(self, container: Any, io: Any, ended: asyncio.Future) -> ExitResult:
         state = container.backend_state
@@ -322,11 +360,10 @@ class _Ended:
 
 
 class _Following:
-    """A re-adopted container, followed in the background (the daemon starts without waiting for agents)."""
+    """A main process followed in the background until its exit (which ``follow`` returns)."""
 
-    pid = 0
-
-    def __init__(self, follow: Any) -> None:
+    def __init__(self, follow: Any, pid: int = 0) -> None:
+        self.pid = pid
         self._task = asyncio.ensure_future(follow)
 
     async def wait(self) -> ExitResult:

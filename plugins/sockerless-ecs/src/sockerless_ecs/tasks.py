@@ -27,11 +27,12 @@ class TaskControl:
         self.started_by = started_by
 
     async def run(self, infra: Infrastructure, task_definition: str, container: str,
-                  environment: list[dict[str, str]], task_tags: dict[str, str]) -> dict[str, Any]:
+                  environment: list[dict[str, str]], task_tags: dict[str, str],
+                  security_groups: list[str]) -> dict[str, Any]:
         """Start one task; its description. RunTask failures become a ``StartError``."""
-        network = {"subnets": infra.subnets, "assignPublicIp": self.assign_public_ip}
-        if infra.security_groups:
-            network["securityGroups"] = infra.security_groups
+        network: dict[str, Any] = {"subnets": infra.subnets, "assignPublicIp": self.assign_public_ip}
+        if security_groups:
+            network["securityGroups"] = security_groups
         answer = await self.clients.call(
             "ecs", "run_task", cluster=infra.cluster, taskDefinition=task_definition, launchType="FARGATE", count=1,
             networkConfiguration={"awsvpcConfiguration": network}, startedBy=self.started_by,

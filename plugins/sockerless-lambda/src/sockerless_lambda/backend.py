@@ -1,0 +1,350 @@
+"""The ``lambda`` backend: each container is a Lambda container-image function whose runtime is the agent.
+
+create = CreateFunction (the agent in Lambda mode as ``ImageConfig.EntryPoint``, the container's
+argv as ``Command``); start = a RequestResponse Invoke whose payload carries the agent's token,
+returning once the agent has dialled back; exec, ``docker cp``, signals and the main process's
+output go through the agent; remove = DeleteFunction and its log group; ``docker logs`` reads
+CloudWatch. After a daemon restart functions are found again by name and tags, a still-running
+invocation is followed again when its agent reconnects, and functions of this daemon that it no
+longer knows are deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import time
+from typing import Any
+
+from sockerless.agent.bridge import AgentBridge
+from sockerless.agent.hooks import AgentBackendHooks
+from sockerless.agent.link import AgentUnavailable, ReverseAddress
+from sockerless.agent.tokens import new_token
+from sockerless.api.errors import Conflict, InvalidParameter
+from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, StartError
+from sockerless.plugins.hookspecs import hookimpl
+from sockerless_aws import AwsClients, CloudError, read_log_events, tags
+from sockerless_aws.settings import SettingsError
+
+from .functions import check_supported, create_request, function_name, host_root, is_platform_line, log_group
+from .invocations import UNKNOWN_EXIT, Invocation, InvocationProcess
+from .settings import BACKEND, ROLE_NAME, LambdaSettings
+
+log = logging.getLogger("sockerless.lambda")
+
+CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.SIGNALS, Capability.ARCHIVE})
+"""No TTY, stdin, pause, restart policies, networks, volumes, bind mounts, resize, top, stats or changes."""
+READY_TIMEOUT = 300.0
+REPORT_POLL = 2.0
+LOG_GRACE = 10.0
+READERS_WAIT = 5.0
+AGENT_LINGER = 12.0
+"""The agent stays up 10 s after its main process ended until a daemon collected the exit (its --linger)."""
+TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+class EndedProcess:
+    """A main process that is already over (its end was learnt from the platform, not the agent)."""
+
+    pid = 0
+
+    def __init__(self, result: ExitResult) -> None:
+        self.result = result
+
+    async def wait(self) -> ExitResult:
+        """How it ended."""
+        return self.result
+
+
+class RunEnd:
+    """When following a function's log may stop: the container has exited and Lambda's REPORT line of its
+    last run has been read (or ``LOG_GRACE`` seconds passed since the exit was seen: ingestion can lag)."""
+
+    def __init__(self, container: Any, expected: int) -> None:
+        self.container = container
+        self.expected = expected
+        self.reports = 0
+        self.done = asyncio.Event()
+        self._exited_at: float | None = None
+
+    def skip(self, message: str) -> bool:
+        """Drop Lambda's own lines, counting the REPORT ones."""
+        if message.startswith("REPORT RequestId:"):
+            self.reports += 1
+        return is_platform_line(message)
+
+    def finished(self) -> bool:
+        """True once nothing more will come."""
+        if self.container.state.Running:
+            self._exited_at = None
+            return False
+        if self._exited_at is None:
+            self._exited_at = time.monotonic()
+        return self.reports >= self.expected or time.monotonic() - self._exited_at > LOG_GRACE
+
+
+class LambdaBackend(AgentBackendHooks):
+    """Containers as Lambda functions, driven through boto3 and the agent."""
+
+    def __init__(self, context: Any) -> None:
+        try:
+            self.settings = LambdaSettings.from_options(context.options)
+        except SettingsError as exc:
+            raise RuntimeError(str(exc)) from None
+        self.context = context
+        self.clients = AwsClients(self.settings.aws)
+        self.instance = self.settings.aws.instance_id(context.data_dir)
+        self.agent_bridge = AgentBridge(context.agents, self._locate, backend=BACKEND,
+                                        connect_timeout=self.settings.connect_timeout)
+        self._role = self.settings.role
+        self._role_lock = asyncio.Lock()
+        self.invocations: dict[str, Invocation] = {}
+        self._log_readers: dict[str, set[RunEnd]] = {}
+        self._starting: set[str] = set()
+        """Containers whose start (or re-adoption) hook runs: their agent is awaited though not Running yet."""
+
+    def _locate(self, container: Any) -> ReverseAddress:
+        token = container.backend_state.get("token")
+        if not token or not (container.state.Running or container.id in self._starting):
+            raise Conflict(f"lambda backend: container {container.id[:12]} is not running: its files and processes "
+                           "exist only while its function runs")
+        return ReverseAddress(container.id, token)
+
+    @hookimpl
+    def sockerless_backend_info(self) -> BackendInfo:
+        return BackendInfo(name=BACKEND, capabilities=CAPABILITIES, driver="aws-lambda",
+                           operating_system=f"AWS Lambda ({self.settings.aws.region})",
+                           honoured_resources=frozenset({"Memory"}))
+
+    # -- create ----------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_container_create(self, container: Any, image: Any) -> None:
+        check_supported(container)
+        root = ""
+        if self.settings.injection == "host":
+            root = host_root(str(self.context.data_dir), container.id)
+            workdir = os.path.join(root, (container.config.WorkingDir or "").lstrip("/"))
+            await asyncio.to_thread(os.makedirs, workdir, 0o755, True)
+        try:
+            request = create_request(self.settings, container, role=await self._role_arn(),
+                                     connect_url=await self.context.agents.reverse_url(), root=root,
+                                     tags=tags.base(container.id, self.instance) | tags.from_labels(
+                                         container.config.Labels or {}))
+            await self.clients.call("lambda", "create_function", **request)
+        except BaseException:
+            if root:
+                shutil.rmtree(root, ignore_errors=True)
+            raise
+        container.backend_state.update(function=request["FunctionName"], root=root, runs=0)
+
+    async def _role_arn(self) -> str:
+        """The execution role: option ``role``, or in simulator mode ``sockerless-lambda`` (made if missing)."""
+        if self._role:
+            return self._role
+        if not self.settings.simulator:
+            raise InvalidParameter("lambda backend: container create: no execution role configured: set the backend "
+                                   "option role (SOCKERLESS_LAMBDA_ROLE) to the ARN of an IAM role Lambda may assume")
+        async with self._role_lock:
+            if not self._role:
+                try:
+                    found = await self.clients.call("iam", "get_role", RoleName=ROLE_NAME)
+                except CloudError as exc:
+                    if exc.status != 404:
+                        raise
+                    found = await self.clients.call(
+                        "iam", "create_role", RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+                        Description="Execution role of Sockerless Lambda containers (simulator mode)",
+                        Tags=tags.to_key_value(tags.owned(self.instance), key="Key", value="Value"))
+                self._role = found["Role"]["Arn"]
+        return self._role
+
+    # -- start, kill -----------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_container_start(self, container: Any, io: Any) -> Any:
+        state = container.backend_state
+        name = state["function"]
+        if state.get("runs", 0):
+            await self._fresh_sandbox(container)
+        await self._wait_ready(name)
+        await self.agent_bridge.forget(container)  # no link of an earlier run's agent may serve this one
+        state["token"] = new_token()  # one per run: an earlier run's agent, if still up, is refused
+        self.context.agents.expect(container.id, state["token"])
+        state["runs"] = state.get("runs", 0) + 1
+        state["started_ms"] = int(time.time() * 1000)
+        invocation = Invocation(self.clients, name, {"agentToken": state["token"]}, self.settings.timeout)
+        self.invocations[container.id] = invocation
+        self._starting.add(container.id)
+        try:
+            main = await self.agent_bridge.main_process(container, io, invocation.exit_code())
+        except StartError as exc:
+            raise self._start_error(name, invocation, exc) from None
+        finally:
+            self._starting.discard(container.id)
+        return InvocationProcess(main, invocation)
+
+    def _start_error(self, name: str, invocation: Invocation, error: StartError) -> StartError:
+        """Why a start failed, in the agent's or Lambda's own words when they said something."""
+        if not invocation.outcome.done():
+            return StartError(f"{error.message} (is the daemon's agent endpoint reachable from the function? the "
+                              f"invocation of {name} runs on until its timeout)", error.exit_code)
+        outcome = invocation.outcome.result()
+        failure = outcome.start_failure
+        if failure is not None:
+            return StartError(failure[0], failure[1])
+        if outcome.error:
+            return StartError(f"lambda backend: function {name} ended before its agent connected: {outcome.error}",
+                              126)
+        return error
+
+    async def _fresh_sandbox(self, container: Any) -> None:
+        """A new run must not land on the previous run's sandbox: any configuration update retires it."""
+        run = container.backend_state.get("runs", 0) + 1
+        await self.clients.call("lambda", "update_function_configuration", FunctionName=container.backend_state["function"],
+                                Description=f"Sockerless container {container.id[:12]} (run {run})")
+
+    async def _wait_ready(self, name: str) -> None:
+        """Lambda accepts invocations once the function is Active and no update is in progress."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            config = await self.clients.call("lambda", "get_function_configuration", FunctionName=name)
+            state, update = config.get("State", "Active"), config.get("LastUpdateStatus", "Successful")
+            if state == "Failed" or update == "Failed":
+                reason = config.get("StateReason") or config.get("LastUpdateStatusReason") or "no reason given"
+                raise StartError(f"lambda backend: function {name} cannot run: {reason}", 126)
+            if state == "Active" and update != "InProgress":
+                return
+            if time.monotonic() > deadline:
+                raise StartError(f"lambda backend: function {name} still {state}/{update} after {READY_TIMEOUT:g}s", 126)
+            await asyncio.sleep(1.0)
+
+    @hookimpl
+    async def sockerless_container_kill(self, container: Any, signal: int) -> None:
+        try:
+            await self.agent_bridge.signal_main(container, signal)
+        except AgentUnavailable as exc:
+            raise Conflict(f"lambda backend: cannot signal container {container.id[:12]}: {exc} (a running "
+                           f"invocation can only be signalled through its agent; it ends at the function's timeout, "
+                           f"{self.settings.timeout} s)") from None
+
+    # -- remove ----------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_container_remove(self, container: Any) -> None:
+        state = container.backend_state
+        readers = [asyncio.ensure_future(r.done.wait()) for r in self._log_readers.pop(container.id, set())]
+        if readers:  # docker-py's run() reads ``logs -f`` only after removing an auto-removed container
+            await asyncio.wait(readers, timeout=READERS_WAIT)
+            for reader in readers:
+                reader.cancel()
+        if state.get("function"):
+            await self._delete_function(state["function"])
+        self.invocations.pop(container.id, None)
+        await self.agent_bridge.forget(container)
+        if state.get("root"):
+            await asyncio.to_thread(shutil.rmtree, state["root"], True)
+
+    async def _delete_function(self, name: str) -> None:
+        """The function and its log group (either may be gone already)."""
+        for service, operation, params in (("lambda", "delete_function", {"FunctionName": name}),
+                                           ("logs", "delete_log_group", {"logGroupName": log_group(name)})):
+            try:
+                await self.clients.call(service, operation, **params)
+            except CloudError as exc:
+                if exc.status != 404:
+                    raise
+
+    # -- logs ------------------------------------------------------------------------------------
+    @hookimpl
+    def sockerless_container_logs(self, container: Any, options: dict[str, Any]) -> Any:
+        name = container.backend_state.get("function") or function_name(self.settings.prefix, container.id)
+        group = log_group(name)
+
+        async def streams() -> list[str]:
+            try:
+                found = await self.clients.paginate("logs", "describe_log_streams", "logStreams", logGroupName=group)
+            except CloudError as exc:
+                if exc.status == 404:
+                    return []
+                raise
+            return [s["logStreamName"] for s in found]
+
+        since_ns = options.get("since_ns", 0)
+        end = RunEnd(container, expected=1 if since_ns else container.backend_state.get("runs", 0))
+        records = read_log_events(self.clients, group, streams, since_ns=since_ns,
+                                  until_ns=options.get("until_ns", 0), tail=options.get("tail", -1),
+                                  follow=options.get("follow", False), finished=end.finished, skip=end.skip)
+        if not options.get("follow"):
+            return records
+        return self._followed(container.id, end, records)
+
+    async def _followed(self, container_id: str, end: RunEnd, records: Any) -> Any:
+        """A following reader, known to ``docker rm`` (which lets it finish before deleting the log group)."""
+        readers = self._log_readers.setdefault(container_id, set())
+        readers.add(end)
+        try:
+            async for record in records:
+                yield record
+        finally:
+            end.done.set()
+            readers.discard(end)
+
+    # -- restart recovery ------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_backend_recover(self, containers: list[Any]) -> list[Any]:
+        known = {c.backend_state.get("function") or function_name(self.settings.prefix, c.id): c for c in containers}
+        functions = await self.clients.paginate("lambda", "list_functions", "Functions")
+        existing = {f["FunctionName"]: f for f in functions}
+        await self._delete_orphans([f for n, f in existing.items() if n.startswith(self.settings.prefix) and n not in known])
+        alive = [c for n, c in known.items() if c.state.Running and n in existing and c.backend_state.get("token")]
+        for container in alive:
+            self.context.agents.expect(container.id, container.backend_state["token"])
+        if alive:
+            await self.context.agents.reverse_url()
+        return alive
+
+    async def _delete_orphans(self, candidates: list[dict[str, Any]]) -> None:
+        """Functions tagged for this daemon that it no longer has a container for."""
+        for function in candidates:
+            try:
+                found = (await self.clients.call("lambda", "list_tags", Resource=function["FunctionArn"]))["Tags"]
+            except CloudError as exc:
+                log.warning("cannot read the tags of function %s: %s", function["FunctionName"], exc.message)
+                continue
+            if found.get(tags.MANAGED) == "1" and found.get(tags.DAEMON) == self.instance:
+                log.info("deleting orphaned function %s (container %s)", function["FunctionName"],
+                         found.get(tags.CONTAINER, "?")[:12])
+                await self._delete_function(function["FunctionName"])
+
+    @hookimpl
+    async def sockerless_container_readopt(self, container: Any, io: Any) -> Any:
+        ended = asyncio.ensure_future(self._ended_per_logs(container))
+        self._starting.add(container.id)
+        try:
+            return await self.agent_bridge.main_process(container, io, ended, replay=False)
+        except StartError:
+            ended.cancel()
+            return EndedProcess(ExitResult(code=UNKNOWN_EXIT, error=(
+                f"lambda backend: the invocation of function {container.backend_state['function']} ended while the "
+                "daemon was down; its exit status is unknown")))
+        finally:
+            self._starting.discard(container.id)
+
+    async def _ended_per_logs(self, container: Any) -> int:
+        """Wait for the REPORT line Lambda writes when this run's invocation ends, then for the agent's linger
+        (the exit status is unknown unless the agent dials back meanwhile)."""
+        group = log_group(container.backend_state["function"])
+        since = int(container.backend_state.get("started_ms", 0))
+        while True:
+            try:
+                found = await self.clients.paginate("logs", "filter_log_events", "events", logGroupName=group,
+                                                    startTime=since, filterPattern="REPORT")
+                if any(e.get("message", "").startswith("REPORT RequestId:") for e in found):
+                    await asyncio.sleep(AGENT_LINGER)  # a lingering agent may still dial back with the exit code
+                    return UNKNOWN_EXIT
+            except CloudError as exc:
+                if exc.status != 404:
+                    log.warning("cannot read the log of function %s: %s", group, exc.message)
+            await asyncio.sleep(REPORT_POLL)

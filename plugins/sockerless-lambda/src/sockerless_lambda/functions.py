@@ -1,0 +1,122 @@
+"""What a container becomes in Lambda: its function's name and its CreateFunction request.
+
+Pure functions of the container record and the settings (no AWS calls), so they are unit-tested.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sockerless.api.errors import InvalidParameter, NotImplementedByBackend
+
+from .settings import BACKEND, MAX_MEMORY, MIN_MEMORY, LambdaSettings
+
+MIB = 1 << 20
+PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START ", "INIT_REPORT ",
+                  "EXTENSION\t", "TELEMETRY\t", "RESTORE_START ", "RESTORE_REPORT ")
+"""How the lines Lambda itself writes into a function's log stream begin (not the workload's output)."""
+ROOT_USERS = ("", "root", "0", "0:0", "root:root")
+
+
+def function_name(prefix: str, container_id: str) -> str:
+    """The container's function: ``PREFIX`` + the first 32 hex digits of its id (at most 56 characters)."""
+    return prefix + container_id[:32]
+
+
+def log_group(name: str) -> str:
+    """Where Lambda writes a function's output."""
+    return f"/aws/lambda/{name}"
+
+
+def is_platform_line(message: str) -> bool:
+    """True for Lambda's own START/END/REPORT (and init, extension) lines."""
+    return message.startswith(PLATFORM_LINES)
+
+
+def memory_size(host_memory: int, default: int) -> int:
+    """``--memory`` (bytes) as Lambda's MemorySize in MiB, rounded up; ``default`` when unset."""
+    if not host_memory:
+        return default
+    mib = -(-host_memory // MIB)
+    if not MIN_MEMORY <= mib <= MAX_MEMORY:
+        raise InvalidParameter(f"lambda backend: a function's memory must be {MIN_MEMORY} MiB to {MAX_MEMORY} MiB, "
+                               f"--memory asks for {host_memory} bytes ({mib} MiB)")
+    return mib
+
+
+def check_supported(container: Any) -> None:
+    """Refuse what a function cannot do and the core does not already refuse by capability."""
+    host = container.host_config
+    if (host.PortBindings and any(host.PortBindings.values())) or host.PublishAllPorts:
+        raise NotImplementedByBackend(BACKEND, "published ports (-p, -P)", "a Lambda function accepts no inbound "
+                                      "connections")
+    if (container.config.User or "") not in ROOT_USERS:
+        raise NotImplementedByBackend(BACKEND, f"running the main process as user {container.config.User!r} (--user)",
+                                      "a function runs as its sandbox's own user")
+    if not (container.path or container.args):
+        raise InvalidParameter("lambda backend: the container has no command (the image has no Entrypoint or Cmd "
+                               "and none was given)")
+
+
+def agent_argv(settings: LambdaSettings, container_id: str, connect_url: str, archive_root: str) -> list[str]:
+    """The function's ``ImageConfig.EntryPoint``: the agent in Lambda mode, dialling the daemon, then ``--``."""
+    if settings.injection == "host":
+        agent = list(settings.host_agent)
+    elif settings.agent_path:
+        agent = [settings.agent_path]
+    else:
+        raise NotImplementedByBackend(BACKEND, "containers from images without the agent",
+                                      "on AWS a function's image must contain the Sockerless agent: build it into "
+                                      "the image and set the backend option agent-path (SOCKERLESS_LAMBDA_AGENT_PATH) "
+                                      "to its path")
+    argv = [*agent, "--lambda", "--connect", connect_url, "--container", container_id,
+            "--log-level", settings.agent_log_level]
+    if archive_root:
+        argv += ["--archive-root", archive_root]
+    return [*argv, "--"]
+
+
+def environment(container: Any) -> dict[str, str]:
+    """The container's ``Env`` as Lambda's variables (a later entry wins, as in Docker)."""
+    variables: dict[str, str] = {}
+    for entry in container.config.Env or []:
+        key, sep, value = entry.partition("=")
+        if sep and key:
+            variables[key] = value
+    return variables
+
+
+def host_root(data_dir: str, container_id: str) -> str:
+    """Host injection: the directory the container's ``docker cp`` and working directory live in."""
+    return os.path.join(data_dir, "roots", container_id)
+
+
+def create_request(settings: LambdaSettings, container: Any, *, role: str, connect_url: str, root: str,
+                   tags: dict[str, str]) -> dict[str, Any]:
+    """The CreateFunction parameters of a container (``root``: its host directory in host injection, else empty)."""
+    name = function_name(settings.prefix, container.id)
+    workdir = container.config.WorkingDir or ""
+    if root:
+        workdir = os.path.join(root, workdir.lstrip("/"))
+    image_config: dict[str, Any] = {
+        "EntryPoint": agent_argv(settings, container.id, connect_url, root),
+        "Command": [container.path, *container.args] if container.path else list(container.args),
+    }
+    if workdir:
+        image_config["WorkingDirectory"] = workdir
+    request: dict[str, Any] = {
+        "FunctionName": name,
+        "PackageType": "Image",
+        "Code": {"ImageUri": container.config.Image},
+        "Role": role,
+        "ImageConfig": image_config,
+        "Environment": {"Variables": environment(container)},
+        "MemorySize": memory_size(container.host_config.Memory or 0, settings.memory),
+        "Timeout": settings.timeout,
+        "Description": f"Sockerless container {container.id[:12]}",
+        "Tags": tags,
+    }
+    if settings.subnets:
+        request["VpcConfig"] = {"SubnetIds": list(settings.subnets), "SecurityGroupIds": list(settings.security_groups)}
+    return request

@@ -1,0 +1,198 @@
+"""The Docker CLI against ``sockerless serve --backend lambda`` pointed at the AWS simulator."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+import uuid
+
+import pytest
+from lambda_support import function_names, function_of, wait_for
+
+
+@pytest.fixture
+def name() -> str:
+    return f"lam-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def running(lambdad, name):
+    """A detached container whose main process runs for a minute."""
+    lambdad.docker("run", "-d", "--name", name, "-e", "FROM_CONTAINER=yes", "alpine", "sleep", "60", check=True)
+    yield name
+    lambdad.docker("rm", "-f", name)
+
+
+def test_run_gives_output_and_exit_code(lambdad, aws_sim, name):
+    result = lambdad.docker("run", "--name", name, "alpine", "sh", "-c", "echo out; echo err >&2; exit 4")
+    assert result.returncode == 4, result.stderr
+    assert result.stdout == b"out\n"
+    assert result.stderr == b"err\n"
+    assert lambdad.docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip() == b"4"
+    function = function_of(lambdad, name)
+    assert function in function_names(aws_sim)
+    # docker logs reads CloudWatch: no stdout/stderr split there, and Lambda's own lines are left out
+    logs = wait_for(lambda: (out := lambdad.docker("logs", name).stdout) and b"err" in out and out)
+    assert sorted(logs.splitlines()) == [b"err", b"out"]
+    lambdad.docker("rm", name, check=True)
+    assert function not in function_names(aws_sim)
+    groups = aws_sim.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function}")["logGroups"]
+    assert groups == []
+
+
+def test_run_rm_leaves_no_function(lambdad, aws_sim, name):
+    before = set(function_names(aws_sim))
+    result = lambdad.docker("run", "--rm", "--name", name, "alpine", "sh", "-c", "echo out; echo err >&2; exit 4")
+    assert (result.returncode, result.stdout, result.stderr) == (4, b"out\n", b"err\n")
+    assert wait_for(lambda: lambdad.docker("ps", "-aq", "--filter", f"name={name}").stdout.strip() == b"")
+    assert set(function_names(aws_sim)) <= before
+
+
+def test_execs_run_inside_the_running_function(lambdad, running):
+    assert lambdad.docker("exec", running, "sh", "-c", "echo written-by-exec > shared.txt").returncode == 0
+    read = lambdad.docker("exec", running, "cat", "shared.txt")
+    assert (read.returncode, read.stdout) == (0, b"written-by-exec\n")
+    env = lambdad.docker("exec", "-e", "EXTRA=1", running, "sh", "-c", 'echo "$FROM_CONTAINER $EXTRA"; exit 3')
+    assert (env.returncode, env.stdout) == (3, b"yes 1\n")
+    piped = lambdad.docker("exec", "-i", running, "sh", "-c", "tr a-z A-Z", input=b"through stdin\n")
+    assert piped.stdout == b"THROUGH STDIN\n"
+    missing = lambdad.docker("exec", running, "no-such-program")
+    assert missing.returncode == 126 and b"executable file not found" in missing.stderr
+
+
+def test_cp_both_ways_while_alive(lambdad, running, tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_bytes(b"copied in\n")
+    assert lambdad.docker("cp", str(source), f"{running}:/in.txt").returncode == 0
+    assert lambdad.docker("exec", running, "cat", "in.txt").stdout == b"copied in\n"
+    lambdad.docker("exec", running, "sh", "-c", "mkdir -p out && echo made-inside > out/made.txt", check=True)
+    assert lambdad.docker("cp", f"{running}:/out", str(tmp_path / "back")).returncode == 0
+    assert (tmp_path / "back" / "made.txt").read_bytes() == b"made-inside\n"
+    missing = lambdad.docker("cp", f"{running}:/no/such/file", str(tmp_path / "x"))
+    assert missing.returncode != 0 and b"Could not find the file /no/such/file" in missing.stderr
+
+
+def test_logs_follow_until_the_function_ends(lambdad, name):
+    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c",
+                   "for i in 1 2 3 4; do echo line-$i; sleep 0.5; done", check=True)
+    followed = lambdad.docker("logs", "-f", name, timeout=60)
+    assert followed.returncode == 0
+    assert followed.stdout == b"line-1\nline-2\nline-3\nline-4\n"
+    tail = lambdad.docker("logs", "--tail", "2", "-t", name).stdout.splitlines()
+    assert [line.split(b" ", 1)[1] for line in tail] == [b"line-3", b"line-4"]
+    lambdad.docker("rm", name, check=True)
+
+
+def test_stop_within_its_timeout(lambdad, name):
+    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c", "trap '' TERM; sleep 60", check=True)
+    began = time.monotonic()
+    assert lambdad.docker("stop", "-t", "2", name).returncode == 0
+    elapsed = time.monotonic() - began
+    assert 2 <= elapsed < 15, elapsed  # TERM is ignored, so the KILL after 2 s ended it
+    assert lambdad.docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip() == b"137"
+    lambdad.docker("rm", name, check=True)
+
+
+def test_kill_and_start_again(lambdad, name):
+    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c", "echo run; sleep 60", check=True)
+    assert lambdad.docker("kill", "-s", "USR1", name).returncode == 0
+    assert lambdad.docker("wait", name).stdout.strip() == b"138"
+    assert lambdad.docker("start", name).returncode == 0  # a second run: a fresh sandbox of the same function
+    assert lambdad.docker("exec", name, "echo", "second run").stdout == b"second run\n"
+    lambdad.docker("kill", name, check=True)
+    assert lambdad.docker("wait", name).stdout.strip() == b"137"
+    assert wait_for(lambda: lambdad.docker("logs", name).stdout == b"run\nrun\n")
+    lambdad.docker("rm", name, check=True)
+
+
+def test_a_command_that_cannot_start(lambdad, name):
+    result = lambdad.docker("run", "--name", name, "alpine", "no-such-command-here")
+    assert result.returncode == 127, result.stderr
+    assert b'exec: "no-such-command-here": executable file not found in $PATH' in result.stderr
+    lambdad.docker("rm", "-f", name)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["-t"], b"containers with a TTY"),
+    (["-i"], b"containers with an open stdin"),
+    (["-p", "8080:80"], b"published ports"),
+    (["-v", "/tmp:/data"], b"bind mounts"),
+    (["-v", "lambda-test-volume:/data"], b"volumes"),
+    (["--restart", "always"], b"restart policies"),
+    (["--user", "nobody"], b"as user 'nobody'"),
+    (["-m", "64m"], b"128 MiB to 10240 MiB"),
+])
+def test_what_a_function_cannot_do_is_refused_at_create(lambdad, args, expected):
+    result = lambdad.docker("create", *args, "alpine", "true")
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr
+    assert b"lambda" in result.stderr
+
+
+def test_pause_and_commit_are_refused(lambdad, running):
+    paused = lambdad.docker("pause", running)
+    assert paused.returncode != 0 and b'the "lambda" backend does not support pause' in paused.stderr
+    committed = lambdad.docker("commit", running, "lambda-commit-test")
+    assert committed.returncode != 0 and b'"lambda" backend does not support' in committed.stderr
+    tty_exec = lambdad.docker("exec", "-t", running, "true")
+    assert tty_exec.returncode != 0 and b"lambda" in tty_exec.stderr
+
+
+def test_memory_becomes_the_function_memory_size(lambdad, aws_sim, name):
+    lambdad.docker("create", "--name", name, "-m", "1g", "-e", "A=1", "-w", "/work", "alpine", "true", check=True)
+    config = aws_sim.client("lambda").get_function_configuration(FunctionName=function_of(lambdad, name))
+    assert config["MemorySize"] == 1024 and config["Timeout"] == 900 and config["PackageType"] == "Image"
+    assert config["Environment"]["Variables"]["A"] == "1"
+    assert not any("token" in key.lower() for key in config["Environment"]["Variables"])
+    image_config = config["ImageConfigResponse"]["ImageConfig"]
+    assert image_config["Command"] == ["true"] and "--lambda" in image_config["EntryPoint"]
+    assert image_config["WorkingDirectory"].endswith("/work")
+    tags = aws_sim.client("lambda").list_tags(Resource=config["FunctionArn"])["Tags"]
+    assert tags["sockerless:managed"] == "1" and tags["sockerless:container"] == \
+        lambdad.docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip()
+    lambdad.docker("rm", name, check=True)
+
+
+def test_the_agent_token_is_in_no_inspect_and_no_function_configuration(lambdad, aws_sim, running):
+    cid = lambdad.docker("inspect", "-f", "{{.Id}}", running).stdout.decode().strip()
+    with sqlite3.connect(lambdad.data_root / "state.db") as db:
+        stored = [data for (data,) in db.execute("select data from objects where key = ?", (cid,))]
+    token = json.loads(stored[0])["backend_state"]["token"]
+    assert len(token) >= 40
+    inspected = subprocess.run(["docker", "-H", lambdad.host, "inspect", running], capture_output=True).stdout
+    assert token.encode() not in inspected
+    config = aws_sim.client("lambda").get_function(FunctionName=function_of(lambdad, running))
+    assert token not in json.dumps(config, default=str)
+
+
+def test_attach_to_a_running_function_follows_its_output(lambdad, name):
+    """The agent carries the main process's output for the whole run, so a late attach is real (no stdin)."""
+    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c",
+                   "sleep 1; for i in 1 2 3; do echo late-$i; sleep 0.3; done; exit 6", check=True)
+    attached = lambdad.docker("attach", "--no-stdin", name, timeout=60)
+    assert attached.returncode == 6
+    assert attached.stdout.endswith(b"late-3\n")
+    lambdad.docker("rm", name, check=True)
+
+
+def test_cp_needs_the_function_running(lambdad, name, tmp_path):
+    lambdad.docker("create", "--name", name, "alpine", "true", check=True)
+    source = tmp_path / "f.txt"
+    source.write_text("x")
+    copied = lambdad.docker("cp", str(source), f"{name}:/f.txt")
+    assert copied.returncode != 0
+    assert b"lambda backend" in copied.stderr and b"is not running" in copied.stderr
+    lambdad.docker("rm", name, check=True)
+
+
+def test_restart_runs_the_command_again(lambdad, name):
+    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c", "echo started; sleep 60", check=True)
+    began = time.monotonic()
+    assert lambdad.docker("restart", "-t", "1", name).returncode == 0
+    assert time.monotonic() - began < 20
+    assert lambdad.docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == b"true"
+    assert lambdad.docker("exec", name, "echo", "alive").stdout == b"alive\n"
+    assert wait_for(lambda: lambdad.docker("logs", name).stdout == b"started\nstarted\n")
+    lambdad.docker("rm", "-f", name, check=True)
