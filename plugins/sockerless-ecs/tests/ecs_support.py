@@ -24,3 +24,19 @@ def remove_all(d: Daemon) -> None:
     if leftover:
         d.docker("rm", "-f", *leftover, timeout=120)
 
+
+BUILD_AGENT_IMAGE = Path(__file__).resolve().parents[1] / "packaging" / "build-agent-image.sh"
+
+
+def agent_image(registry: str) -> str:
+    """The sidecar's agent image (busybox + the static agent) pushed to ``registry``, built once per agent version."""
+    import subprocess
+
+    from agentbuild import source_digest, static_agent
+
+    reference = f"{registry}/sockerless-ecs-test/agent:{source_digest()}"
+    out = subprocess.run([str(BUILD_AGENT_IMAGE), reference, "--agent", str(static_agent()), "--base",
+                          f"{registry}/library/busybox:latest", "--insecure"], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"build-agent-image.sh failed: {out.stderr[-2000:]}")
+    return reference
