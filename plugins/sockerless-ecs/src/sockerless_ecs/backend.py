@@ -372,7 +372,11 @@ class EcsBackend(AgentBackendHooks):
             by_cluster.setdefault(container.backend_state["cluster"], []).append(container)
         kept: list[Any] = []
         for cluster, members in by_cluster.items():
-            found, _ = await self.watcher.describe(cluster, [c.backend_state["task"] for c in members])
+            try:
+                found, _ = await self.watcher.describe(cluster, [c.backend_state["task"] for c in members])
+            except CloudError as exc:  # unknown now: follow them, the watcher and the agents will tell
+                log.warning("cannot describe the tasks of cluster %s at startup (%s); following them anyway", cluster, exc)
+                found = {c.backend_state["task"]: {"lastStatus": "UNKNOWN"} for c in members}
             for container in members:
                 task = found.get(container.backend_state["task"])
                 if task is None:
