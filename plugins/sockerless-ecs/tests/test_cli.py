@@ -236,3 +236,20 @@ def test_containers_sharing_a_network_namespace_run_as_one_task(ecsd, name, sim,
     out(ecsd.docker("rm", member, root))
     for cid in (root_id, member_id):
         assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}
+
+
+def test_cp_into_a_container_that_does_not_run_is_refused_at_once(ecsd, name, tmp_path):
+    out(ecsd.docker("create", "--name", name, "alpine", "true"))
+    source = tmp_path / "f"
+    source.write_text("x")
+    began = time.monotonic()
+    refused = ecsd.docker("cp", str(source), f"{name}:/tmp/")
+    assert refused.returncode != 0
+    assert time.monotonic() - began < 5, "no wait for an agent that cannot come"
+    payload = io.BytesIO()
+    with tarfile.open(fileobj=payload, mode="w") as tar:
+        tar.addfile(tarfile.TarInfo("empty"), io.BytesIO(b""))
+    status, _, body = ecsd.request("PUT", f"/containers/{name}/archive?path=/tmp", body=payload.getvalue(),
+                                   headers={"Content-Type": "application/x-tar"})
+    assert status == 409 and b"to be running" in body, body
+    ecsd.docker("rm", name, check=True)

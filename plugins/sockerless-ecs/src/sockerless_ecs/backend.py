@@ -316,6 +316,29 @@ class EcsBackend(AgentBackendHooks):
                 if exc.status not in (400, 404):
                     raise
 
+    # -- docker cp ---------------------------------------------------------------------------------
+    def _require_running(self, container: Any) -> None:
+        if not container.state.Running:
+            raise Conflict(f"ecs backend: docker cp needs container {container.name} to be running: "
+                           "a task's files exist only while it runs (copy after docker start)")
+
+    @hookimpl
+    async def sockerless_archive_stat(self, container: Any, path: str) -> dict[str, Any]:
+        self._require_running(container)
+        return await self.agent_bridge.archive_stat(container, path)
+
+    @hookimpl
+    async def sockerless_archive_get(self, container: Any, path: str) -> Any:
+        self._require_running(container)
+        return await self.agent_bridge.archive_get(container, path)
+
+    @hookimpl
+    async def sockerless_archive_put(self, container: Any, path: str, tar_stream: Any, no_overwrite_dir_non_dir: bool,
+                                     copy_uid_gid: bool) -> bool:
+        self._require_running(container)
+        await self.agent_bridge.archive_put(container, path, tar_stream, no_overwrite_dir_non_dir, copy_uid_gid)
+        return True
+
     # -- volumes -----------------------------------------------------------------------------------
     @hookimpl
     async def sockerless_volume_create(self, volume: Any) -> str:
