@@ -126,7 +126,7 @@ def test_a_command_that_cannot_start_fails_like_docker(ecsd, ecs_leftovers, tmp_
 
 def test_resources_and_ports_reach_the_task_definition(ecsd, name, sim):
     out(ecsd.docker("create", "--name", name, "--cpus", "0.6", "--memory", "1500m", "-p", "8080:80", "--expose", "53/udp",
-                    "--label", "team=blue", "-e", "A=1", "-u", "1234", "alpine", "true"))
+                    "--label", "team=blue", "-e", "A=1", "-w", "/tmp", "alpine", "true"))
     cid = out(ecsd.docker("inspect", "-f", "{{.Id}}", name)).strip()
     ecs = sim.client("ecs")
     (arn,) = ecs.list_task_definitions(familyPrefix=f"sockerless-{cid[:12]}")["taskDefinitionArns"]
@@ -136,7 +136,7 @@ def test_resources_and_ports_reach_the_task_definition(ecsd, name, sim):
     assert definition["networkMode"] == "awsvpc" and definition["requiresCompatibilities"] == ["FARGATE"]
     assert definition["executionRoleArn"].endswith(":role/sockerless-ecs-execution")
     (main,) = definition["containerDefinitions"]
-    assert main["image"] == "alpine" and main["command"] == ["true"] and main["user"] == "1234"
+    assert main["image"] == "alpine" and main["command"] == ["true"] and main["workingDirectory"] == "/tmp"
     assert main["entryPoint"][-1] == "--" and "sockerless_agent" in main["entryPoint"]
     assert {"name": "A", "value": "1"} in main["environment"]
     assert not any("TOKEN" in e["name"] for e in main["environment"]), "the agent token never goes into a definition"
@@ -253,3 +253,8 @@ def test_cp_into_a_container_that_does_not_run_is_refused_at_once(ecsd, name, tm
                                    headers={"Content-Type": "application/x-tar"})
     assert status == 409 and b"to be running" in body, body
     ecsd.docker("rm", name, check=True)
+
+
+def test_a_user_is_refused_where_it_cannot_be_applied(ecsd, name):
+    refused = ecsd.docker("create", "--name", name, "-u", "65534", "alpine", "id", "-u")
+    assert refused.returncode != 0 and b"User (-u) cannot be applied" in refused.stderr, refused.stderr

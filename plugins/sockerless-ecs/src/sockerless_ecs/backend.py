@@ -96,6 +96,10 @@ class EcsBackend(AgentBackendHooks):
 
     async def _member(self, container: Any, image: Any, infra: Any) -> dict[str, Any]:
         """The container as one container definition, with the task volumes and helper containers it needs."""
+        if self.config.agent_injection == "host" and container.config.User:
+            raise InvalidParameter("ecs backend: with agent-injection=host the simulator's process executor runs "
+                                   "commands as its own user, so User (-u) cannot be applied; use the docker "
+                                   "executor with agent-injection=sidecar")
         injection = inject(self.config, container.id, bool(container.config.Tty), bool(container.config.OpenStdin),
                            self._agent_log(container.id))
         host = container.host_config
