@@ -28,6 +28,7 @@ NAMESPACE_SUFFIX = "sockerless"
 DNS_TTL = 10
 OPERATION_POLL = 0.5
 OPERATION_TIMEOUT = 120.0
+GROUP_RELEASE_TIMEOUT = 180.0
 _LABEL = re.compile(r"[^a-z0-9-]+")
 
 
@@ -130,8 +131,22 @@ async def remove_network(clients: AwsClients, state: NetworkState) -> None:
                                                InstanceId=instance["Id"]))
         await _ignore_missing(clients.call("servicediscovery", "delete_service", Id=service["Id"]))
     await _ignore_missing(clients.call("servicediscovery", "delete_namespace", Id=state.namespace_id))
-    await _ignore_missing(clients.call("ec2", "delete_security_group", GroupId=state.security_group))
+    await _delete_group(clients, state.security_group)
     state.services.clear()
+
+
+async def _delete_group(clients: AwsClients, group_id: str, timeout: float = GROUP_RELEASE_TIMEOUT) -> None:
+    """Delete a security group, waiting while ENIs of stopped tasks still hold it (EC2's DependencyViolation)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            await _ignore_missing(clients.call("ec2", "delete_security_group", GroupId=group_id))
+            return
+        except CloudError as exc:
+            if exc.code != "DependencyViolation" or loop.time() > deadline:
+                raise
+        await asyncio.sleep(OPERATION_POLL * 4)
 
 
 async def _ignore_missing(call: Any) -> Any:
