@@ -114,7 +114,7 @@ class EcsBackend(AgentBackendHooks):
         mounts = await self.volumes.task_mounts(list(container.mounts))
         spec = taskdef.ContainerSpec(
             name=taskdef.container_name(container.name), image=_image_reference(container.config.Image, image),
-            entry_point=injection.entry_point, command=[container.path, *container.args],
+            entry_point=injection.entry_point, command=[*filter(None, [container.path]), *container.args],
             env=list(container.config.Env or []), workdir=container.config.WorkingDir, user=container.config.User,
             ports=ports, labels=dict(container.config.Labels or {}), stop_timeout=taskdef.stop_timeout(stop),
             extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points}))
