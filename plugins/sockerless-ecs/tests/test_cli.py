@@ -40,7 +40,7 @@ def test_exec_runs_in_the_workload_and_files_persist_between_execs(ecsd, name, t
 
 def test_logs_follow_streams_until_exit(ecsd, name):
     out(ecsd.docker("run", "-d", "--name", name, "alpine", "sh", "-c",
-                    "for i in 1 2 3 4; do echo line$i; sleep 0.4; done; echo bye >&2"))
+                    "for i in 1 2 3 4; do echo line$i; sleep 1; done; echo bye >&2"))
     follow = subprocess.Popen(["docker", "-H", ecsd.host, "logs", "-f", name], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
     first = follow.stdout.readline()
