@@ -219,6 +219,9 @@ def test_containers_sharing_a_network_namespace_run_as_one_task(ecsd, name, sim,
     root_id = out(ecsd.docker("create", "--name", root, "alpine", "sh", "-c", "echo root-here; exec tail -f /dev/null")).strip()
     member_id = out(ecsd.docker("create", "--name", member, "--network", f"container:{root}", "alpine", "sh", "-c",
                                 "echo member-here; exec tail -f /dev/null")).strip()
+    quick = f"{name}-c"
+    quick_id = out(ecsd.docker("create", "--name", quick, "--network", f"container:{root}", "alpine", "sh", "-c",
+                               "exit 5")).strip()
     out(ecsd.docker("start", root))
     out(ecsd.docker("start", member))
     ecs = sim.client("ecs")
@@ -226,15 +229,25 @@ def test_containers_sharing_a_network_namespace_run_as_one_task(ecsd, name, sim,
                                include=["TAGS"])["tasks"]
     (task,) = [t for t in tasks if {"key": "sockerless:container", "value": root_id} in t["tags"]]
     definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
-    assert [(c["name"], c["essential"]) for c in definition["containerDefinitions"]] == [(root, True), (member, False)]
+    assert [(c["name"], c["essential"]) for c in definition["containerDefinitions"]] == [
+        (root, True), (member, False), (quick, False)]
+
+    def quick_ended() -> bool:
+        (now,) = ecs.describe_tasks(cluster="sockerless", tasks=[task["taskArn"]])["tasks"]
+        return any(c["name"] == quick and c["lastStatus"] == "STOPPED" for c in now["containers"])
+
+    wait_for(quick_ended, 30)
+    started = ecsd.docker("start", "-a", quick)
+    assert started.returncode == 5, started.stderr
+    assert out(ecsd.docker("inspect", "-f", "{{.State.Running}}", root)) == "true\n", "a member's end leaves the task"
     assert out(ecsd.docker("exec", member, "echo", "exec-in-member")) == "exec-in-member\n"
     wait_for(lambda: "member-here" in ecsd.docker("logs", member).stdout.decode())
     assert "root-here" in out(ecsd.docker("logs", root)) and "member-here" not in out(ecsd.docker("logs", root))
     out(ecsd.docker("stop", root))
     assert wait_for(lambda: ecsd.docker("inspect", "-f", "{{.State.Running}}", member).stdout == b"false\n", 40), \
         "the member ends with the task"
-    out(ecsd.docker("rm", member, root))
-    for cid in (root_id, member_id):
+    out(ecsd.docker("rm", member, root, quick))
+    for cid in (root_id, member_id, quick_id):
         assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}
 
 

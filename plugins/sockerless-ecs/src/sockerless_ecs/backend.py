@@ -47,6 +47,8 @@ CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.TTY, Ca
                           Capability.NETWORKS})
 HONOURED = frozenset({"NanoCpus", "CpuQuota", "CpuPeriod", "Memory"})
 AGENT_CONNECT_TIMEOUT = 30.0
+FAILURE_WAIT = 15.0
+"""Seconds a failed start waits for its stopped task's description (exit code and reason)."""
 _IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
 
 
@@ -180,10 +182,12 @@ class EcsBackend(AgentBackendHooks):
         state = container.backend_state
         infra = await self.infra.get()
         group = self._group(container)
+        launched = True
         if len(group) == 1:
             arn = await self._launch(infra, [container], state["task_definition"])
         else:
             arn = self._running_group_task(group)
+            launched = not arn
             if arn and state.get("task") != arn:
                 raise Conflict(f"ecs backend: container {container.name} was created after its group's task started; "
                                "ECS cannot add a container to a running task: stop the group and start it again")
@@ -195,7 +199,7 @@ class EcsBackend(AgentBackendHooks):
                 for old in filter(None, previous - {definition}):  # the group's last launch is over
                     await self._delete_task_definition(old)
                 arn = await self._launch(infra, group, definition)
-        return await self._follow_start(container, io, arn)
+        return await self._follow_start(container, io, arn, launched)
 
     async def _launch(self, infra: Any, members: list[Any], task_definition: str) -> str:
         """RunTask for ``members`` (each gets a fresh agent token); the task's ARN, recorded in each member."""
@@ -215,21 +219,33 @@ class EcsBackend(AgentBackendHooks):
             member.backend_state["tasks"] = [*member.backend_state.get("tasks", []), arn]
         return arn
 
-    async def _follow_start(self, container: Any, io: Any, arn: str) -> Any:
-        """Wait for the task to run and the container's agent to dial in; its main process."""
+    async def _follow_start(self, container: Any, io: Any, arn: str, launched: bool) -> Any:
+        """Wait for the task to run and the container's agent to dial in; its main process.
+
+        A failure stops the task only when this start ``launched`` it (a group member joining a
+        running task leaves its peers alone); a member whose container already ended in the
+        running task reports that exit at once.
+        """
         state = container.backend_state
         ended = self.watcher.watch(state["cluster"], arn)
         try:
             running = await self.tasks.wait_started(state["cluster"], arn, self.config.start_timeout)
+            mine = next((c for c in running.get("containers", []) if c.get("name") == state["container_name"]), {})
+            if not launched and mine.get("lastStatus") == "STOPPED":
+                io.stdout.close()
+                io.stderr.close()
+                return _Ended(ExitResult(code=exit_code(running, state["container_name"])))
             process = await self.agent_bridge.main_process(container, io, self._workload_exit(ended, state))
             await self.networks.register(container, running)
             return _Following(self._until_exit(container, process.wait()), process.pid)
         except StartError:
-            await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
+            if launched:
+                await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
             raise await self._start_failure(container, ended) from None
         except BaseException:
-            with contextlib.suppress(Exception):
-                await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
+            if launched:
+                with contextlib.suppress(Exception):
+                    await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
             raise
 
     async def _until_exit(self, container: Any, ending: Any) -> ExitResult:
@@ -249,7 +265,7 @@ class EcsBackend(AgentBackendHooks):
         """Why the task ended before its agent dialled in: its stop reason and the last lines it wrote."""
         state = container.backend_state
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(ended), self.config.start_timeout)
+            await asyncio.wait_for(asyncio.shield(ended), min(self.config.start_timeout, FAILURE_WAIT))
         task = ended.result() if ended.done() and not ended.cancelled() else self.watcher.latest(state["task"])
         lines: list[str] = []
         with contextlib.suppress(CloudError):
