@@ -64,7 +64,8 @@ def test_network_lifecycle_names_and_task_security_group(sim) -> None:
     assert run(networks.orphaned(clients, INSTANCE, [])) == [network_id]
     assert run(networks.orphaned(clients, INSTANCE, [network_id])) == []
 
-    run(networks.deregister_names(clients, state, container_id))
+    stale = networks.NetworkState.from_dict(state.to_dict() | {"services": {}})  # a record saved before registering
+    run(networks.deregister_names(clients, stale, container_id))
     assert run(networks.resolve(clients, state, "web")) == ["10.41.1.99"]
     assert run(networks.resolve(clients, state, "web.alias")) == []
     ecs.stop_task(cluster="nets", task=task["taskArn"])

@@ -193,7 +193,14 @@ async def _service(clients: AwsClients, state: NetworkState, name: str) -> str:
 
 
 async def deregister_names(clients: AwsClients, state: NetworkState, container_id: str) -> None:
-    """Remove the container's instances from every service of the network (at task stop; gone is fine)."""
+    """Remove the container's instances from every service of the network (at task stop; gone is fine).
+
+    The services are listed from Cloud Map, so names registered by an earlier daemon process (not in
+    ``state.services`` of a record saved before) are removed too."""
+    listed = await _ignore_missing(clients.paginate(
+        "servicediscovery", "list_services", "Services",
+        Filters=[{"Name": "NAMESPACE_ID", "Values": [state.namespace_id], "Condition": "EQ"}])) or []
+    state.services.update({s["Name"]: s["Id"] for s in listed})
     for service_id in state.services.values():
         await _ignore_missing(clients.call("servicediscovery", "deregister_instance", ServiceId=service_id,
                                            InstanceId=instance_id(container_id)))
