@@ -398,8 +398,15 @@ class EcsBackend(AgentBackendHooks):
             return [taskdef.log_stream(state.get("container_name", ""), arn) for arn in state.get("tasks", [])]
 
         def finished() -> bool:
+            """Stopped, and its container in the task too (so its last lines have reached CloudWatch)."""
             current = state.get("task", "")
-            return not container.state.Running and not (current and self.watcher.pending(current))
+            if container.state.Running:
+                return False
+            if not (current and self.watcher.pending(current)):
+                return True
+            task = self.watcher.latest(current) or {}
+            return any(c.get("name") == state.get("container_name") and c.get("lastStatus") == "STOPPED"
+                       for c in task.get("containers", []))
 
         return read_log_events(self.clients, state.get("log_group", self.config.log_group), streams,
                                since_ns=int(options.get("since_ns") or 0), until_ns=int(options.get("until_ns") or 0),
