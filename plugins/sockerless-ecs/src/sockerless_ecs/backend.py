@@ -28,6 +28,7 @@ from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, Star
 from sockerless.plugins.hookspecs import hookimpl
 from sockerless.signals import SIGKILL, SIGTERM
 from sockerless_aws import AwsClients, CloudError, read_log_events, tags
+from sockerless_aws.settings import SettingsError
 
 from . import pods, taskdef
 from .cleanup import OrphanCleaner
@@ -57,7 +58,10 @@ class EcsBackend(AgentBackendHooks):
 
     def __init__(self, context: Any) -> None:
         self.context = context
-        self.config = EcsConfig.load(context.options, context.data_dir)
+        try:
+            self.config = EcsConfig.load(context.options, context.data_dir)
+        except SettingsError as exc:  # the daemon reports a RuntimeError as one line and exits 1
+            raise RuntimeError(str(exc)) from None
         self.clients = AwsClients(self.config.aws)
         self.infra = InfraProvider(self.config, self.clients)
         self.volumes = VolumeMapper(self.config, self.clients, self.infra)
