@@ -134,6 +134,7 @@ def test_resources_and_ports_reach_the_task_definition(ecsd, name, sim):
     definition = described["taskDefinition"]
     assert (definition["cpu"], definition["memory"]) == ("1024", "2048")
     assert definition["networkMode"] == "awsvpc" and definition["requiresCompatibilities"] == ["FARGATE"]
+    assert definition["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
     assert definition["executionRoleArn"].endswith(":role/sockerless-ecs-execution")
     (main,) = definition["containerDefinitions"]
     assert main["image"] == "alpine" and main["command"] == ["true"] and main["workingDirectory"] == "/tmp"

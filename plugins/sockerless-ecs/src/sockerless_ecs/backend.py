@@ -126,7 +126,7 @@ class EcsBackend(AgentBackendHooks):
             extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points}))
         return {"definition": taskdef.container_definition(spec, infra.log_group, self.config.aws.region),
                 "volumes": [*injection.volumes, *mounts.volumes], "helpers": injection.extra_containers,
-                "cpu": cpu_units, "memory": host.Memory}
+                "cpu": cpu_units, "memory": host.Memory, "architecture": getattr(image, "Architecture", "") or "amd64"}
 
     async def _register(self, members: list[Any], owner: Any, infra: Any) -> tuple[str, dict[str, str]]:
         """Register one task definition for ``members`` (a group: one container definition each, the first
@@ -149,10 +149,19 @@ class EcsBackend(AgentBackendHooks):
             cpu, memory = taskdef.fargate_size(cpu_units, memory_bytes)
         except taskdef.TaskDefinitionError as exc:
             raise InvalidParameter(f"ecs backend: {exc}") from None
+        architectures = {p.get("architecture", "amd64") for p in parts}
+        if len(architectures) > 1:
+            raise InvalidParameter(f"ecs backend: the containers of one task must share a CPU architecture, not "
+                                   f"{', '.join(sorted(architectures))}")
+        try:
+            platform = taskdef.runtime_platform(architectures.pop())
+        except taskdef.TaskDefinitionError as exc:
+            raise InvalidParameter(f"ecs backend: {exc}") from None
         request = taskdef.task_request(taskdef.family(owner.id), definitions, cpu=cpu, memory=memory,
                                        execution_role_arn=infra.execution_role_arn,
                                        task_role_arn=self.config.task_role_arn, tags=self._tags(owner),
                                        volumes=volumes)
+        request["runtimePlatform"] = platform
         answer = await self.clients.call("ecs", "register_task_definition", **request)
         return answer["taskDefinition"]["taskDefinitionArn"], names
 
