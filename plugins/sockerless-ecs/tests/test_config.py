@@ -33,6 +33,7 @@ def test_aws_mode_reads_every_option_and_defaults_to_the_sidecar(tmp_path, monke
     assert config.subnets == ["subnet-1", "subnet-2"] and config.security_groups == ["sg-1"]
     assert (config.cluster, config.assign_public_ip, config.agent_injection) == ("from-env", "ENABLED", "sidecar")
     assert (config.start_timeout, config.poll_interval) == (600.0, 3.0)
+    assert config.repository_credentials == ""
 
 
 @pytest.mark.parametrize(("options", "message"), [

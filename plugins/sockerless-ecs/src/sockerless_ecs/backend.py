@@ -123,10 +123,16 @@ class EcsBackend(AgentBackendHooks):
             entry_point=injection.entry_point, command=[*filter(None, [container.path]), *container.args],
             env=list(container.config.Env or []), workdir=container.config.WorkingDir, user=container.config.User,
             ports=ports, labels=dict(container.config.Labels or {}), stop_timeout=taskdef.stop_timeout(stop),
-            extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points}))
+            extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points},
+                                    self._pull_credentials()))
         return {"definition": taskdef.container_definition(spec, infra.log_group, self.config.aws.region),
                 "volumes": [*injection.volumes, *mounts.volumes], "helpers": injection.extra_containers,
                 "cpu": cpu_units, "memory": host.Memory, "architecture": getattr(image, "Architecture", "") or "amd64"}
+
+    def _pull_credentials(self) -> dict[str, Any]:
+        """``repositoryCredentials`` when option ``repository-credentials`` names a secret."""
+        secret = self.config.repository_credentials
+        return {"repositoryCredentials": {"credentialsParameter": secret}} if secret else {}
 
     async def _register(self, members: list[Any], owner: Any, infra: Any) -> tuple[str, dict[str, str]]:
         """Register one task definition for ``members`` (a group: one container definition each, the first
