@@ -8,6 +8,7 @@ import tarfile
 import time
 
 import pytest
+from ecs_support import PULL_SECRET
 
 
 def out(result: subprocess.CompletedProcess) -> str:
@@ -139,6 +140,7 @@ def test_resources_and_ports_reach_the_task_definition(ecsd, name, sim):
     (main,) = definition["containerDefinitions"]
     assert main["image"] == "alpine" and main["command"] == ["true"] and main["workingDirectory"] == "/tmp"
     assert main["entryPoint"][-1] == "--" and "sockerless_agent" in main["entryPoint"]
+    assert main["repositoryCredentials"] == {"credentialsParameter": PULL_SECRET}
     assert {"name": "A", "value": "1"} in main["environment"]
     assert not any("TOKEN" in e["name"] for e in main["environment"]), "the agent token never goes into a definition"
     assert sorted((p["containerPort"], p["protocol"]) for p in main["portMappings"]) == [(53, "udp"), (80, "tcp")]
