@@ -7,6 +7,7 @@ the daemon side is the core's hub and bridge in reverse mode, as a backend uses 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -48,19 +49,22 @@ def root(tmp_path: Path) -> Path:
     return destination
 
 
-def _run(root: Path, tmp_path: Path, scenario, workdir: str = "/srv/app"):
+def _run(root: Path, tmp_path: Path, scenario, workdir: str = "/srv/app", extra: list[str] | None = None,
+         extra_env: dict[str, str] | None = None, script: str = "pwd; cat /etc/hostname; exec sleep 30"):
     token = new_token()
 
     async def main():
         hub = AgentHub()
         hub.expect(CONTAINER, token)
         url = await hub.reverse_url()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKERLESS_AGENT_")}
+        # as a platform starts it: the workload's environment, not this test's (HOME comes from the user)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKERLESS_AGENT_") and k != "HOME"}
         env["SOCKERLESS_AGENT_TOKEN"] = token
         env["PATH"] = "/bin"
+        env.update(extra_env or {})
         agent = subprocess.Popen([sys.executable, "-m", "sockerless_agent", "--connect", url, "--container", CONTAINER,
                                   "--root", str(root), "--workdir", workdir, "--log-file", str(tmp_path / "agent.log"),
-                                  "--", "sh", "-c", "pwd; cat /etc/hostname; exec sleep 30"],
+                                  *(extra or []), "--", "sh", "-c", script],
                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         bridge = AgentBridge(hub, lambda c: ReverseAddress(CONTAINER, token), backend="test", connect_timeout=20)
         loop = asyncio.get_running_loop()
@@ -131,3 +135,44 @@ def test_an_image_link_out_of_the_root_is_refused(tmp_path: Path) -> None:
     with pytest.raises(hostroot.HostRootError, match="/etc is not a directory"):
         hostroot.prepare([layer], tmp_path / "root", "x")
     assert not (Path("/etc") / "hostname.sockerless").exists()
+
+
+def test_the_main_process_runs_as_a_user_of_the_root(root: Path, tmp_path: Path) -> None:
+    async def scenario(bridge, container):
+        return None
+
+    _, out = _run(root, tmp_path, scenario, workdir="/", extra=["--user", "guest"],
+                  script="id -u; echo $HOME; exec sleep 30")
+    assert out.startswith(b"405\n/home/guest\n")
+
+
+def test_mounts_handed_over_by_the_platform_are_made_inside_the_root_only(root: Path, tmp_path: Path) -> None:
+    data, config = tmp_path / "volume-data", tmp_path / "config"
+    data.mkdir()
+    config.mkdir()
+    (config / "app.conf").write_text("setting=1\n")
+    mounts = [{"source": str(data), "target": "/data", "readonly": False},
+              {"source": str(config), "target": "/etc/app", "readonly": True}]
+
+    async def scenario(bridge, container):
+        wrote = await bridge.probe(container, ["sh", "-c", "echo kept > /data/file; cat /etc/app/app.conf"], 10)
+        refused = await bridge.probe(container, ["sh", "-c", "echo x > /etc/app/new"], 10)
+        stat = await bridge.archive_stat(container, "/data/file")
+        return wrote, refused, stat
+
+    (wrote, refused, stat), _ = _run(root, tmp_path, scenario, extra_env={"SOCKERLESS_AGENT_MOUNTS": json.dumps(mounts)})
+    assert wrote == (0, "setting=1\n")
+    assert (data / "file").read_text() == "kept\n"  # the volume's own directory got the write
+    assert refused[0] != 0 and "Read-only file system" in refused[1]
+    assert stat["size"] == len("kept\n")
+    assert not (root / "data" / "file").exists()  # seen through the mount only, in the agent's namespace
+    with open("/proc/self/mountinfo") as handle:  # nothing was mounted in the host's namespace
+        assert str(root) not in handle.read()
+
+
+def test_a_mount_request_the_platform_did_not_fulfil_is_refused(root: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKERLESS_AGENT_")}
+    env.update(SOCKERLESS_AGENT_TOKEN="t", SOCKERLESS_AGENT_MOUNTS="from-executor")
+    done = subprocess.run([sys.executable, "-m", "sockerless_agent", "--connect", "ws://127.0.0.1:9/x", "--container",
+                           CONTAINER, "--root", str(root), "--", "true"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "did not provide them" in done.stderr

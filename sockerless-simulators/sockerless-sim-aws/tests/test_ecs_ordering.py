@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -114,6 +115,21 @@ def test_process_executor_refuses_mount_points(ecs, wait_for) -> None:
     task = stopped(ecs, wait_for, ecs.run_task(cluster="order", taskDefinition=family)["tasks"][0]["taskArn"])
     assert task["stopCode"] == "TaskFailedToStart"
     assert "process executor cannot mount volume data at /data" in task["stoppedReason"]
+
+
+def test_process_executor_hands_mounts_to_a_workload_that_asks_for_them(sim, ecs, wait_for) -> None:
+    family = register(ecs, container("main", ["sh", "-c", 'echo "$SOCKERLESS_AGENT_MOUNTS"'],
+                                     environment=[{"name": "SOCKERLESS_AGENT_MOUNTS", "value": "from-executor"}],
+                                     mountPoints=[{"sourceVolume": "data", "containerPath": "/data", "readOnly": True}]),
+                      volumes=[{"name": "data", "host": {}}])
+    task_arn = ecs.run_task(cluster="order", taskDefinition=family)["tasks"][0]["taskArn"]
+    task = stopped(ecs, wait_for, task_arn)
+    assert by_name(task)["main"]["exitCode"] == 0, task.get("stoppedReason")
+    stream = f"o/main/{task_arn.rsplit('/', 1)[1]}"
+    events = sim.client("logs").get_log_events(logGroupName="/ecs/order", logStreamName=stream)["events"]
+    (mount,) = json.loads(events[0]["message"])
+    assert mount["target"] == "/data" and mount["readonly"] is True
+    assert "/volumes/tasks/" in mount["source"]  # the task's own scratch volume on the simulator's host
 
 
 def test_registration_checks_volumes_and_dependencies(ecs) -> None:

@@ -12,11 +12,13 @@ import sys
 
 from sockerless.agent import protocol
 
+from . import mounts
 from .lambda_runtime import RUNTIME_API_ENV, Invocation, RuntimeAPIError, RuntimeClient
 from .mainproc import MainProcess
 from .modes import run_forward, run_reverse
 from .sessions import AgentService
 from .spawn import SpawnError, SpawnSpec, host_path
+from .users import UnknownUser, resolve
 
 log = logging.getLogger("sockerless_agent")
 
@@ -78,6 +80,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", default=_env("ROOT"),
                    help="run the main process and every exec chrooted into this directory (a container root "
                         "filesystem prepared on the host; needs root privileges; env SOCKERLESS_AGENT_ROOT)")
+    p.add_argument("--user", default=_env("USER"),
+                   help="the main process's user (name, uid, name:group, uid:gid; resolved in --root's /etc files "
+                        "when given; env SOCKERLESS_AGENT_USER)")
     p.add_argument("--workdir", default=_env("WORKDIR"),
                    help="working directory of the main process and execs, inside --root (created when missing, "
                         "as Docker does; default: / with --root, else the agent's own; env SOCKERLESS_AGENT_WORKDIR)")
@@ -124,6 +129,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"sockerless-agent: --root {args.root}: " + ("not a directory" if os.geteuid() == 0 else
               "entering a container root needs root privileges"), file=sys.stderr)
         return 2
+    mounts_text = os.environ.get(mounts.MOUNTS_ENV, "")
+    if mounts_text:
+        if not args.root:
+            print(f"sockerless-agent: {mounts.MOUNTS_ENV} needs --root (the mounts are made inside it)", file=sys.stderr)
+            return 2
+        try:
+            mounts.enter(os.path.abspath(args.root), mounts.parse(mounts_text))
+        except (mounts.MountError, OSError) as exc:
+            print(f"sockerless-agent: {exc}", file=sys.stderr)
+            return 2
     if not command and args.keep_alive != "always":
         print("sockerless-agent: no command given (use --keep-alive always to only serve)", file=sys.stderr)
         return 2
@@ -170,9 +185,20 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
     cwd = args.workdir or ("/" if root else os.getcwd())
     if root:
         os.makedirs(host_path(root, cwd), exist_ok=True)
+    try:
+        identity = resolve(args.user, passwd=host_path(root, "/etc/passwd"), group=host_path(root, "/etc/group")) \
+            if args.user else None
+    except (UnknownUser, OSError) as exc:
+        message = f"unable to find user {args.user}: {exc}"
+        print(f"sockerless-agent: {message}", file=sys.stderr)
+        if lambda_invocation is not None:
+            await _report(lambda_invocation[0].fail, lambda_invocation[1], message, 126)
+        return 126
+    if identity is not None:
+        env.setdefault("HOME", identity.home)
     keep_alive = args.keep_alive == "always" or (args.keep_alive == "auto" and is_keep_alive_command(command))
     spec = None if keep_alive else SpawnSpec(argv=command, env=env, cwd=cwd, tty=args.tty, stdin=args.stdin,
-                                             new_session=args.tty, root=root)
+                                             new_session=args.tty, root=root, identity=identity)
     main = MainProcess(spec, replay_limit=args.replay_buffer)
     try:
         await main.start()

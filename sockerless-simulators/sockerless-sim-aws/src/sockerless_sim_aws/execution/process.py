@@ -7,6 +7,7 @@ scratch directory under the simulator's data directory.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -17,6 +18,11 @@ from pathlib import Path
 from .base import OutputSink, StartFailure, WorkloadSpec, exit_status
 
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+MOUNTS_ENV = "SOCKERLESS_AGENT_MOUNTS"
+MOUNTS_REQUEST = "from-executor"
+"""A container whose environment sets ``MOUNTS_ENV=MOUNTS_REQUEST`` mounts its volumes itself (the Sockerless
+agent with ``--root`` does, in a mount namespace of its own): the executor then hands it the mounts as JSON
+``[{"source": HOST_DIR, "target": PATH, "readonly": bool}]`` in that variable instead of refusing them."""
 
 
 class ProcessWorkload:
@@ -67,15 +73,20 @@ class ProcessExecutor:
 
     def start(self, spec: WorkloadSpec, output: OutputSink) -> ProcessWorkload:
         """Start the command; :class:`StartFailure` names what is missing on the host."""
-        if spec.mounts:
+        handed_over = spec.mounts and spec.env.get(MOUNTS_ENV) == MOUNTS_REQUEST
+        if spec.mounts and not handed_over:
             mount = spec.mounts[0]
             raise StartFailure(f"CannotStartContainerError: the process executor cannot mount volume {mount.volume} "
                                f"at {mount.target} for container {spec.name}: a host process sees the host's "
-                               "filesystem, not mount points (run the simulator with --executor docker)")
+                               f"filesystem, not mount points (run the simulator with --executor docker, or run a "
+                               f"workload that mounts them itself and sets {MOUNTS_ENV}={MOUNTS_REQUEST})")
         if not spec.argv:
             raise StartFailure("CannotStartContainerError: the process executor needs a command or entryPoint "
                                f"for container {spec.name} (images are not pulled, so the image's default is unknown)")
         env = {"PATH": HOST_PATH, **spec.env}
+        if handed_over:
+            env[MOUNTS_ENV] = json.dumps([{"source": str(m.source), "target": m.target, "readonly": m.read_only}
+                                          for m in spec.mounts])
         if shutil.which(spec.argv[0], path=env["PATH"]) is None and not os.access(spec.argv[0], os.X_OK):
             raise StartFailure(f'CannotStartContainerError: exec: "{spec.argv[0]}": executable file not found '
                                "in $PATH (the process executor runs commands on the simulator's host)")
