@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -114,3 +115,26 @@ def test_the_agent_is_also_a_sockerless_command():
     assert "agent: sockerless_agent.plugin [sockerless-agent" in listed.stdout
     helped = subprocess.run([*sockerless_command(), "agent", "--help"], capture_output=True, text=True)
     assert helped.returncode == 0 and "--listen" in helped.stdout and "--keep-alive" in helped.stdout
+
+
+def test_what_the_main_process_leaves_running_ends_with_it(tmp_path):
+    """As when a container's init ends: its background children are killed and its exit is not held up."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKERLESS_AGENT_")}
+    env["SOCKERLESS_AGENT_TOKEN"] = "t"
+    agent = subprocess.Popen([sys.executable, "-m", "sockerless_agent", "--connect", "ws://127.0.0.1:9/none",
+                              "--container", "c" * 64, "--linger", "0", "--log-file", str(tmp_path / "agent.log"),
+                              "--", "sh", "-c", "sleep 300 & echo $!; exit 3"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert agent.wait(60) == 3  # long before the 300 s sleep would have let go of stdout
+        leftover = int(agent.stdout.read().split()[0])
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+    try:
+        os.kill(leftover, 0)
+        with open(f"/proc/{leftover}/stat") as handle:
+            state = handle.read().split(") ", 1)[1][0]
+    except (ProcessLookupError, FileNotFoundError):
+        state = "gone"
+    assert state in ("gone", "Z")

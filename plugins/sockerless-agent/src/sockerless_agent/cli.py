@@ -198,7 +198,7 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
         env.setdefault("HOME", identity.home)
     keep_alive = args.keep_alive == "always" or (args.keep_alive == "auto" and is_keep_alive_command(command))
     spec = None if keep_alive else SpawnSpec(argv=command, env=env, cwd=cwd, tty=args.tty, stdin=args.stdin,
-                                             new_session=args.tty, root=root, identity=identity)
+                                             new_session=True, root=root, identity=identity)
     main = MainProcess(spec, replay_limit=args.replay_buffer)
     try:
         await main.start()

@@ -127,6 +127,8 @@ class MainProcess:
         else:
             pumps = [asyncio.ensure_future(self._pump(stream, fd)) for stream, fd in self.child.outputs]
             code = await self.child.wait()
+            # as when a container's init ends: what it left running goes too (and lets go of the output pipes)
+            self.child.kill_group()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*pumps), 5.0)
             for pump in pumps:
