@@ -196,3 +196,16 @@ def test_restart_runs_the_command_again(lambdad, name):
     assert lambdad.docker("exec", name, "echo", "alive").stdout == b"alive\n"
     assert wait_for(lambda: lambdad.docker("logs", name).stdout == b"started\nstarted\n")
     lambdad.docker("rm", "-f", name, check=True)
+
+
+def test_health_checks_run_through_the_agent(lambdad, name):
+    lambdad.docker("run", "-d", "--name", name, "--health-cmd", "test -f ready", "--health-interval", "1s",
+                   "--health-retries", "1", "alpine", "sleep", "60", check=True)
+
+    def health():
+        return lambdad.docker("inspect", "-f", "{{.State.Health.Status}}", name).stdout.strip()
+
+    assert wait_for(lambda: health() == b"unhealthy")
+    lambdad.docker("exec", name, "touch", "ready", check=True)
+    assert wait_for(lambda: health() == b"healthy")
+    lambdad.docker("rm", "-f", name, check=True)

@@ -151,3 +151,4 @@ def test_invoke_outcomes(outcome, code, failure):
     assert outcome.exit_code == code
     assert outcome.start_failure == failure
     assert bool(outcome.error) == bool(outcome.function_error or outcome.call_error)
+    assert outcome.answered_by_agent == (code == 4)

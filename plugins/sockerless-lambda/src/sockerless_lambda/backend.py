@@ -41,8 +41,8 @@ READY_TIMEOUT = 300.0
 REPORT_POLL = 2.0
 LOG_GRACE = 10.0
 READERS_WAIT = 5.0
-AGENT_LINGER = 12.0
-"""The agent stays up 10 s after its main process ended until a daemon collected the exit (its --linger)."""
+LINGER_MARGIN = 5.0
+"""Beyond the agent's --linger: its last redial may come a back-off step later."""
 TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
@@ -102,7 +102,6 @@ class LambdaBackend(AgentBackendHooks):
                                         connect_timeout=self.settings.connect_timeout)
         self._role = self.settings.role
         self._role_lock = asyncio.Lock()
-        self.invocations: dict[str, Invocation] = {}
         self._log_readers: dict[str, set[RunEnd]] = {}
         self._starting: set[str] = set()
         """Containers whose start (or re-adoption) hook runs: their agent is awaited though not Running yet."""
@@ -176,10 +175,10 @@ class LambdaBackend(AgentBackendHooks):
         state["runs"] = state.get("runs", 0) + 1
         state["started_ms"] = int(time.time() * 1000)
         invocation = Invocation(self.clients, name, {"agentToken": state["token"]}, self.settings.timeout)
-        self.invocations[container.id] = invocation
         self._starting.add(container.id)
         try:
-            main = await self.agent_bridge.main_process(container, io, invocation.exit_code())
+            main = await self.agent_bridge.main_process(container, io,
+                                                        invocation.exit_code(self.settings.agent_linger))
         except StartError as exc:
             raise self._start_error(name, invocation, exc) from None
         finally:
@@ -241,7 +240,6 @@ class LambdaBackend(AgentBackendHooks):
                 reader.cancel()
         if state.get("function"):
             await self._delete_function(state["function"])
-        self.invocations.pop(container.id, None)
         await self.agent_bridge.forget(container)
         if state.get("root"):
             await asyncio.to_thread(shutil.rmtree, state["root"], True)
@@ -342,7 +340,8 @@ class LambdaBackend(AgentBackendHooks):
                 found = await self.clients.paginate("logs", "filter_log_events", "events", logGroupName=group,
                                                     startTime=since, filterPattern="REPORT")
                 if any(e.get("message", "").startswith("REPORT RequestId:") for e in found):
-                    await asyncio.sleep(AGENT_LINGER)  # a lingering agent may still dial back with the exit code
+                    # a lingering agent may still dial back with the exit code
+                    await asyncio.sleep(self.settings.agent_linger + LINGER_MARGIN)
                     return UNKNOWN_EXIT
             except CloudError as exc:
                 if exc.status != 404:

@@ -71,7 +71,7 @@ def agent_argv(settings: LambdaSettings, container_id: str, connect_url: str, ar
                                       "the image and set the backend option agent-path (SOCKERLESS_LAMBDA_AGENT_PATH) "
                                       "to its path")
     argv = [*agent, "--lambda", "--connect", connect_url, "--container", container_id,
-            "--log-level", settings.agent_log_level]
+            "--log-level", settings.agent_log_level, "--linger", f"{settings.agent_linger:g}"]
     if archive_root:
         argv += ["--archive-root", archive_root]
     return [*argv, "--"]
