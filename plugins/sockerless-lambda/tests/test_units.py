@@ -129,7 +129,7 @@ def test_environment_keeps_the_last_entry():
 
 def test_platform_lines():
     for line in ("START RequestId: 1 Version: $LATEST", "END RequestId: 1", "REPORT RequestId: 1\tDuration: 2 ms",
-                 "INIT_START Runtime Version: x"):
+                 "INIT_START Runtime Version: x", "sockerless-agent: 2026-12-03 WARNING cannot reach the daemon"):
         assert is_platform_line(line)
     for line in ("STARTED the server", "report RequestId: lower case is the workload's", "", "END"):
         assert not is_platform_line(line)

@@ -16,6 +16,8 @@ MIB = 1 << 20
 PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START ", "INIT_REPORT ",
                   "EXTENSION\t", "TELEMETRY\t", "RESTORE_START ", "RESTORE_REPORT ")
 """How the lines Lambda itself writes into a function's log stream begin (not the workload's output)."""
+AGENT_LINES = "sockerless-agent: "
+"""The agent's own log and messages (on the function's stderr, so in CloudWatch, but not the workload's output)."""
 ROOT_USERS = ("", "root", "0", "0:0", "root:root")
 
 
@@ -30,8 +32,8 @@ def log_group(name: str) -> str:
 
 
 def is_platform_line(message: str) -> bool:
-    """True for Lambda's own START/END/REPORT (and init, extension) lines."""
-    return message.startswith(PLATFORM_LINES)
+    """True for Lambda's own START/END/REPORT (and init, extension) lines and the agent's own log lines."""
+    return message.startswith(PLATFORM_LINES) or message.startswith(AGENT_LINES)
 
 
 def memory_size(host_memory: int, default: int) -> int:
