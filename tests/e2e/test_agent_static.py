@@ -8,8 +8,6 @@ about 2-5 minutes on two busy cores the first time, nothing afterwards.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import socket
 import subprocess
 import uuid
@@ -17,6 +15,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from agentbuild import BuildFailed
+from agentbuild import static_agent as build_static_agent
 from sockerless.agent import protocol
 from sockerless.agent.bridge import AgentBridge
 from sockerless.agent.hub import AgentHub
@@ -24,31 +24,14 @@ from sockerless.agent.link import ForwardAddress
 from sockerless.engine.stdio import InputStream, OutputStream, ProcessIO
 from sockerless.plugins.backend import StartError
 
-REPO = Path(__file__).resolve().parents[2]
-BUILD = REPO / "plugins" / "sockerless-agent" / "packaging" / "build-static.sh"
-SOURCES = [REPO / "plugins" / "sockerless-agent" / "src", REPO / "sockerless-core" / "src" / "sockerless" / "agent",
-           REPO / "sockerless-core" / "src" / "sockerless" / "archive", BUILD.parent]
-
-
-def _source_digest() -> str:
-    digest = hashlib.sha256()
-    for root in SOURCES:
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
 
 @pytest.fixture(scope="session")
 def static_agent() -> Path:
-    """The built binary (built now unless this source version is cached)."""
-    cache = Path(os.environ.get("SOCKERLESS_TEST_CACHE", Path.home() / ".cache" / "sockerless"))
-    binary = cache / "agent-build" / _source_digest() / "sockerless-agent"
-    if not binary.exists():
-        out = subprocess.run([str(BUILD), str(binary)], capture_output=True, text=True, timeout=900)
-        if out.returncode != 0 or not binary.exists():
-            pytest.fail(f"the static agent build failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
-    return binary
+    """The built binary (built now unless this source version is cached: ``tests/agentbuild.py``)."""
+    try:
+        return build_static_agent()
+    except BuildFailed as exc:
+        pytest.fail(str(exc))
 
 
 def _free_port() -> int:

@@ -16,7 +16,7 @@ from .lambda_runtime import RUNTIME_API_ENV, Invocation, RuntimeAPIError, Runtim
 from .mainproc import MainProcess
 from .modes import run_forward, run_reverse
 from .sessions import AgentService
-from .spawn import SpawnError, SpawnSpec
+from .spawn import SpawnError, SpawnSpec, host_path
 
 log = logging.getLogger("sockerless_agent")
 
@@ -72,8 +72,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ca-file", default=_env("CA_FILE"), help="reverse mode: CA bundle to verify a wss:// daemon")
     p.add_argument("--replay-buffer", type=int, default=int(_env("REPLAY_BUFFER", str(1 << 20))),
                    help="bytes of main-process output kept per stream for late attach (default 1 MiB)")
-    p.add_argument("--archive-root", default=_env("ARCHIVE_ROOT", "/"),
-                   help="the directory docker cp sees as the container root (default /; env SOCKERLESS_AGENT_ARCHIVE_ROOT)")
+    p.add_argument("--archive-root", default=_env("ARCHIVE_ROOT"),
+                   help="the directory docker cp sees as the container root (default: --root, else /; "
+                        "env SOCKERLESS_AGENT_ARCHIVE_ROOT)")
+    p.add_argument("--root", default=_env("ROOT"),
+                   help="run the main process and every exec chrooted into this directory (a container root "
+                        "filesystem prepared on the host; needs root privileges; env SOCKERLESS_AGENT_ROOT)")
+    p.add_argument("--workdir", default=_env("WORKDIR"),
+                   help="working directory of the main process and execs, inside --root (created when missing, "
+                        "as Docker does; default: / with --root, else the agent's own; env SOCKERLESS_AGENT_WORKDIR)")
     p.add_argument("--linger", type=float, default=float(_env("LINGER", "10")),
                    help="after the main process ends, stay up at most this many seconds until a daemon has "
                         "collected its output and exit status (default 10; env SOCKERLESS_AGENT_LINGER)")
@@ -112,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.connect and not args.container:
         print("sockerless-agent: reverse mode needs --container", file=sys.stderr)
+        return 2
+    if args.root and (os.geteuid() != 0 or not os.path.isdir(args.root)):
+        print(f"sockerless-agent: --root {args.root}: " + ("not a directory" if os.geteuid() == 0 else
+              "entering a container root needs root privileges"), file=sys.stderr)
         return 2
     if not command and args.keep_alive != "always":
         print("sockerless-agent: no command given (use --keep-alive always to only serve)", file=sys.stderr)
@@ -155,10 +166,13 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
     if lambda_invocation is not None:
         env.pop(RUNTIME_API_ENV, None)  # the invocation is the agent's to answer, not the workload's
-    cwd = os.getcwd()
+    root = os.path.abspath(args.root) if args.root else ""
+    cwd = args.workdir or ("/" if root else os.getcwd())
+    if root:
+        os.makedirs(host_path(root, cwd), exist_ok=True)
     keep_alive = args.keep_alive == "always" or (args.keep_alive == "auto" and is_keep_alive_command(command))
     spec = None if keep_alive else SpawnSpec(argv=command, env=env, cwd=cwd, tty=args.tty, stdin=args.stdin,
-                                             new_session=args.tty)
+                                             new_session=args.tty, root=root)
     main = MainProcess(spec, replay_limit=args.replay_buffer)
     try:
         await main.start()
@@ -169,7 +183,7 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
         return exc.exit_code
     if keep_alive:
         log.info("keep-alive mode: serving until stopped (command %s not run)", command)
-    service = AgentService(main, env, cwd, args.archive_root)
+    service = AgentService(main, env, cwd, args.archive_root or root or "/", root)
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()
     running = asyncio.ensure_future(main.run())

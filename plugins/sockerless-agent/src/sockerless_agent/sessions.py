@@ -15,7 +15,7 @@ from sockerless.agent.channel import Channel, ConnectionLost, Session
 from . import __version__
 from .archive import ArchiveHandlers
 from .mainproc import MainProcess
-from .spawn import Child, SpawnError, SpawnSpec, read_fd, spawn
+from .spawn import Child, SpawnError, SpawnSpec, host_path, read_fd, spawn
 from .users import UnknownUser, resolve
 
 log = logging.getLogger("sockerless_agent")
@@ -29,10 +29,13 @@ PROBE_OUTPUT_LIMIT = 4096
 class AgentService:
     """Serves sessions for one workload: execs, attach to the main process, probes, archives."""
 
-    def __init__(self, main: MainProcess, base_env: dict[str, str], cwd: str, archive_root: str = "/") -> None:
+    def __init__(self, main: MainProcess, base_env: dict[str, str], cwd: str, archive_root: str = "/",
+                 root: str = "") -> None:
         self.main = main
         self.base_env = base_env
         self.cwd = cwd
+        self.root = root
+        """Every exec runs chrooted here (``--root``); empty: in the agent's own filesystem."""
         self.channels: set[Channel] = set()
         archive = ArchiveHandlers(archive_root)
         self.handlers = {
@@ -81,15 +84,16 @@ class AgentService:
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
             raise SpawnError(protocol.BAD_REQUEST, "exec needs argv: a non-empty list of strings", 126)
         env = dict(self.base_env)
+        files = {"passwd": host_path(self.root, "/etc/passwd"), "group": host_path(self.root, "/etc/group")}
         try:
-            identity = resolve(str(message.get("user") or ""))
+            identity = resolve(str(message.get("user") or ""), **files)
         except UnknownUser as exc:
             raise SpawnError(protocol.NOT_FOUND, str(exc), 126) from None
         if identity is not None:
             env["HOME"] = identity.home
         elif "HOME" not in env:  # as Docker does: HOME of the user the command runs as
-            with contextlib.suppress(UnknownUser):
-                own = resolve(str(os.getuid()))
+            with contextlib.suppress(UnknownUser, OSError):
+                own = resolve(str(os.getuid()), **files)
                 env["HOME"] = own.home if own is not None else "/"
         for entry in message.get("env") or []:
             key, sep, value = str(entry).partition("=")
@@ -97,7 +101,7 @@ class AgentService:
                 env[key] = value
         size = message.get("size")
         return SpawnSpec(argv=list(argv), env=env, cwd=str(message.get("workdir") or self.cwd), identity=identity,
-                         tty=bool(message.get("tty")), stdin=stdin,
+                         tty=bool(message.get("tty")), stdin=stdin, root=self.root,
                          size=(int(size[0]), int(size[1])) if isinstance(size, list) and len(size) == 2 and all(size) else None)
 
     async def _start(self, session: Session, spec_of) -> Child | None:

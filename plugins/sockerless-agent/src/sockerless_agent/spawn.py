@@ -13,9 +13,11 @@ import fcntl
 import os
 import signal
 import struct
+import subprocess
 import termios
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sockerless.agent import protocol
 
@@ -47,18 +49,31 @@ class SpawnSpec:
     stdin: bool = False
     size: tuple[int, int] | None = None
     new_session: bool = True
+    root: str = ""
+    """Run the process chrooted into this host directory; ``cwd`` and ``argv[0]`` are then paths inside it."""
 
 
-def find_program(name: str, path: str, cwd: str) -> str:
-    """The file ``name`` runs, with the error a container runtime gives when there is none."""
+def host_path(root: str, path: str) -> str:
+    """Where the path ``path`` inside ``root`` is on the host (``path`` itself without a root)."""
+    return os.path.join(root, path.lstrip("/")) if root else path
+
+
+def find_program(name: str, path: str, cwd: str, root: str = "") -> str:
+    """The file ``name`` runs (as a path inside ``root`` when there is one), with the error a container
+    runtime gives when there is none."""
+    # inside a root, absolute symlinks point into it: only the link itself can be checked from outside
+    exists = os.path.lexists if root else os.path.exists
     if "/" in name:
         candidate = os.path.join(cwd, name)
-        if not os.path.exists(candidate):
+        if not exists(host_path(root, candidate)):
             raise SpawnError(protocol.NOT_FOUND, f'exec: "{name}": no such file or directory', 127)
         return candidate
     for directory in path.split(":"):
         candidate = os.path.join(cwd, directory or ".", name)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+        found = host_path(root, candidate)
+        if root and os.path.islink(found):
+            return candidate
+        if os.path.isfile(found) and os.access(found, os.X_OK):
             return candidate
     raise SpawnError(protocol.NOT_FOUND, f'exec: "{name}": executable file not found in $PATH', 127)
 
@@ -70,6 +85,23 @@ def set_size(fd: int, height: int, width: int) -> None:
 
 def _controlling_tty() -> None:  # runs in the child, after setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def _enter_root(spec: SpawnSpec) -> Callable[[], None]:
+    """The child's set-up inside a root: chroot, the working directory, then the user (which needs the root's files)."""
+    identity = spec.identity
+
+    def enter() -> None:
+        os.chroot(spec.root)
+        os.chdir(spec.cwd)
+        if identity is not None:
+            os.setgroups(list(identity.groups))
+            os.setgid(identity.gid)
+            os.setuid(identity.uid)
+        if spec.tty:
+            _controlling_tty()
+
+    return enter
 
 
 class Child:
@@ -182,9 +214,9 @@ async def spawn(spec: SpawnSpec) -> Child:
     """Start ``spec``; raises :class:`SpawnError` with a runtime-style message when it cannot."""
     if not spec.argv:
         raise SpawnError(protocol.BAD_REQUEST, "no command specified", 126)
-    if not os.path.isdir(spec.cwd):
+    if not os.path.isdir(host_path(spec.root, spec.cwd)):
         raise SpawnError(protocol.NOT_FOUND, f'chdir to cwd ("{spec.cwd}") set in config.json failed: no such file or directory', 126)
-    program = find_program(spec.argv[0], spec.env.get("PATH", DEFAULT_PATH), spec.cwd)
+    program = find_program(spec.argv[0], spec.env.get("PATH", DEFAULT_PATH), spec.cwd, spec.root)
     child_fds: list[int] = []
     parent_fds: list[int] = []
     try:
@@ -218,13 +250,18 @@ async def spawn(spec: SpawnSpec) -> Child:
         for fd in parent_fds:
             os.set_blocking(fd, False)
         identity = spec.identity
-        kwargs = {}
-        if identity is not None:
-            kwargs = {"user": identity.uid, "group": identity.gid, "extra_groups": list(identity.groups)}
+        kwargs: dict[str, Any] = {"cwd": spec.cwd, "preexec_fn": _controlling_tty if spec.tty else None}
+        if spec.root:
+            kwargs = {"cwd": spec.root, "preexec_fn": _enter_root(spec)}
+        elif identity is not None:
+            kwargs.update(user=identity.uid, group=identity.gid, extra_groups=list(identity.groups))
         proc = await asyncio.create_subprocess_exec(
             spec.argv[0], *spec.argv[1:], executable=program, stdin=stdin_child, stdout=stdout_child, stderr=stderr_child,
-            cwd=spec.cwd, env=spec.env, start_new_session=spec.new_session or spec.tty,
-            preexec_fn=_controlling_tty if spec.tty else None, close_fds=True, **kwargs)
+            env=spec.env, start_new_session=spec.new_session or spec.tty, close_fds=True, **kwargs)
+    except subprocess.SubprocessError:  # the set-up inside the root failed (chroot needs root privileges)
+        _close_all(child_fds + parent_fds)
+        raise SpawnError(protocol.PERMISSION, f"cannot enter the container root {spec.root} (the agent must run as "
+                                              "root to use --root)", 126) from None
     except SpawnError:
         _close_all(child_fds + parent_fds)
         raise

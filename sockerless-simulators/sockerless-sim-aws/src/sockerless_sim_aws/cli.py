@@ -32,6 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="Docker engine for --executor docker (unix:// or tcp://)")
     parser.add_argument("--docker-network", default=env("SOCKERLESS_SIM_AWS_DOCKER_NETWORK", "host"),
                         help="network of containers run by the docker executor (default host)")
+    parser.add_argument("--docker-pause-image", default=env("SOCKERLESS_SIM_AWS_DOCKER_PAUSE_IMAGE", "busybox:latest"),
+                        help="image of the container holding a task's network namespace when --docker-network "
+                             "is not host (default busybox:latest)")
     parser.add_argument("--step-delay", type=float, default=float(env("SOCKERLESS_SIM_AWS_STEP_DELAY", "0.05")),
                         help="seconds between ECS task state transitions (default 0.05)")
     parser.add_argument("--log-level", default=env("SOCKERLESS_SIM_AWS_LOG_LEVEL", "warning"))
@@ -59,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     config = SimulatorConfig(host=args.host, port=args.port, data_dir=args.data_dir, persist=args.persist,
                              executor=args.executor, docker_host=args.docker_host,
-                             docker_network=args.docker_network, step_delay=args.step_delay)
+                             docker_network=args.docker_network,
+                             docker_pause_image=args.docker_pause_image, step_delay=args.step_delay)
     try:
         simulator = Simulator(config)
     except ValueError as exc:

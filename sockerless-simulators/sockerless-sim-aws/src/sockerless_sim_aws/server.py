@@ -24,6 +24,7 @@ from .ecr.registry import Registry
 from .ecs.api import ECSAPI
 from .ecs.models import ECSModel
 from .ecs.tasks import TaskRunner
+from .ecs.volumes import TaskVolumes
 from .execution.base import Executor
 from .lambda_.api import LambdaAPI
 from .lambda_.models import LambdaModel
@@ -48,6 +49,7 @@ class SimulatorConfig:
     executor: str = "process"
     docker_host: str = ""
     docker_network: str = "host"
+    docker_pause_image: str = "busybox:latest"
     step_delay: float = 0.05
 
 
@@ -57,7 +59,7 @@ def _make_executor(config: SimulatorConfig) -> Executor:
 
         if not config.docker_host:
             raise ValueError("the docker executor needs --docker-host")
-        return DockerExecutor(config.docker_host, config.docker_network)
+        return DockerExecutor(config.docker_host, config.docker_network, config.docker_pause_image)
     if config.executor != "process":
         raise ValueError(f"unknown executor {config.executor!r} (process or docker)")
     from .execution.process import ProcessExecutor
@@ -79,7 +81,7 @@ class Simulator:
         self.ecs = ECSModel(changes)
         self.ecr = ECRModel(changes, config.data_dir / "registry")
         self.lambdas = LambdaModel(changes)
-        self.tasks = TaskRunner(self.ecs, self.logs, executor, config.step_delay)
+        self.tasks = TaskRunner(self.ecs, self.logs, executor, TaskVolumes(config.data_dir), config.step_delay)
         self.functions = FunctionRunner(self.lambdas, self.logs, executor, config.host)
         self.state = StateStore(config.data_dir / "state.json" if config.persist else None,
                                 {"logs": self.logs, "ecs": self.ecs, "ecr": self.ecr, "lambda": self.lambdas},

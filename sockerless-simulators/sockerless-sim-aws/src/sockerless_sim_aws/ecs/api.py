@@ -8,7 +8,7 @@ from typing import Any
 from ..arns import arn, new_uuid, task_id
 from ..protocol.errors import AWSError
 from ..protocol.json11 import JsonService, required
-from . import network
+from . import network, ordering, volumes
 from .models import ECSModel, TaskRecord, epoch
 from .tasks import TaskRunner
 
@@ -33,6 +33,8 @@ def _validate_task_definition(body: dict[str, Any]) -> None:
             raise _client_error("Container.image should not be null or empty.")
     if len(set(names)) != len(names):
         raise _client_error("Container names must be unique within a task definition.")
+    ordering.validate(containers)
+    volumes.validate(body)
     if "FARGATE" in (body.get("requiresCompatibilities") or []):
         if body.get("networkMode") != "awsvpc":
             raise _client_error("Fargate only supports network mode 'awsvpc'.")

@@ -54,3 +54,14 @@ def detail(attachment: dict[str, Any], name: str) -> str | None:
         if item["name"] == name:
             return item["value"]
     return None
+
+
+def subnet_zone(region: str, attachment: dict[str, Any]) -> str | None:
+    """The availability zone of the attachment's subnet (None when it is gone)."""
+    subnet_id = detail(attachment, "subnetId")
+    if not subnet_id:
+        return None
+    try:
+        return _ec2(region).get_subnet(subnet_id).availability_zone
+    except Exception:
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 OutputSink = Callable[[str, str], None]
@@ -13,6 +14,16 @@ OutputSink = Callable[[str, str], None]
 
 class StartFailure(Exception):
     """The workload could not start; the message is what the cloud reports as the reason."""
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host directory seen by the workload at ``target`` (a task volume or an EFS access point)."""
+
+    volume: str
+    source: Path
+    target: str
+    read_only: bool = False
 
 
 @dataclass
@@ -28,6 +39,9 @@ class WorkloadSpec:
     user: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     memory_mib: int | None = None
+    mounts: list[Mount] = field(default_factory=list)
+    group: str = ""
+    """Workloads of one group (an ECS task) share a network namespace where the executor can do that."""
 
     @property
     def argv(self) -> list[str]:
@@ -58,6 +72,12 @@ class Executor(Protocol):
 
     def reap(self, runtime_id: str) -> None:
         """Kill a workload left over from before a simulator restart, if it still runs."""
+
+    def check(self, workload: Workload, argv: list[str], timeout: float) -> int | None:
+        """Run a health check command where the workload runs; its exit code, None on timeout."""
+
+    def release(self, group: str) -> None:
+        """Free what the executor holds for a group once all its workloads exited."""
 
 
 def exit_status(returncode: int) -> int:

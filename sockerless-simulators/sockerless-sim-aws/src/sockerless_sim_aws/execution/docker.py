@@ -2,7 +2,11 @@
 
 The image is pulled by the engine as needed. Containers get ``--network`` from the executor
 (``host`` by default, so an agent inside can reach the daemon on loopback), labels naming the
-simulator, and are removed after they exit.
+simulator, and are removed after they exit. Mounts are bind mounts of directories under the
+simulator's data directory (the engine must see the simulator's filesystem: a local engine).
+Containers of one group (an ECS task) share localhost: on the ``host`` network they all do;
+on another network the first one starts a small holder container from the pause image and
+every member joins its network namespace (``--network container:HOLDER``), as awsvpc tasks do.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import shutil
 import subprocess
 import threading
 
-from .base import OutputSink, StartFailure, WorkloadSpec
+from .base import OutputSink, StartFailure, WorkloadSpec, exit_status
 
 LABEL = "sockerless.sim-aws"
+HOLD_SECONDS = "2147483647"
 
 
 class DockerWorkload:
@@ -61,16 +66,37 @@ class DockerExecutor:
 
     name = "docker"
 
-    def __init__(self, docker_host: str, network: str = "host") -> None:
+    def __init__(self, docker_host: str, network: str = "host", pause_image: str = "busybox:latest") -> None:
         docker = shutil.which("docker")
         if docker is None:
             raise RuntimeError("the docker executor needs the docker CLI on PATH")
         self.cli = [docker, "-H", docker_host]
         self.network = network
+        self.pause_image = pause_image
+        self._holders: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _network_for(self, spec: WorkloadSpec) -> str:
+        """``host``/the network, or ``container:HOLDER`` for a group on a network other than host."""
+        if not spec.group or self.network == "host":
+            return self.network
+        with self._lock:
+            holder = self._holders.get(spec.group)
+            if holder is None:
+                out = subprocess.run([*self.cli, "run", "-d", "--network", self.network, "--label", f"{LABEL}=1",
+                                      "--label", f"{LABEL}.holder={spec.group}", "--entrypoint", "sleep",
+                                      self.pause_image, HOLD_SECONDS], capture_output=True, text=True, timeout=600)
+                if out.returncode != 0:
+                    raise StartFailure("CannotStartContainerError: the task's network holder (image "
+                                       f"{self.pause_image}) did not start: {out.stderr.strip()[-300:]}")
+                holder = self._holders[spec.group] = out.stdout.strip()
+        return f"container:{holder}"
 
     def start(self, spec: WorkloadSpec, output: OutputSink) -> DockerWorkload:
         """``docker run -d`` the spec; :class:`StartFailure` with the engine's message."""
-        args = [*self.cli, "run", "-d", "--network", self.network, "--label", f"{LABEL}=1"]
+        args = [*self.cli, "run", "-d", "--network", self._network_for(spec), "--label", f"{LABEL}=1"]
+        for mount in spec.mounts:
+            args += ["-v", f"{mount.source}:{mount.target}" + (":ro" if mount.read_only else "")]
         for key, value in spec.labels.items():
             args += ["--label", f"{key}={value}"]
         for key, value in spec.env.items():
@@ -93,3 +119,23 @@ class DockerExecutor:
     def reap(self, runtime_id: str) -> None:
         """``docker rm -f`` the leftover container."""
         subprocess.run([*self.cli, "rm", "-f", runtime_id], capture_output=True, timeout=60)
+
+    def check(self, workload: DockerWorkload, argv: list[str], timeout: float) -> int | None:  # type: ignore[override]
+        """``docker exec`` the health check command in the container."""
+        try:
+            done = subprocess.run([*self.cli, "exec", workload.runtime_id, *argv], capture_output=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return exit_status(done.returncode)
+
+    def release(self, group: str) -> None:
+        """Remove the group's network holder (found by its label after a simulator restart)."""
+        with self._lock:
+            holder = self._holders.pop(group, None)
+        if holder is None:
+            found = subprocess.run([*self.cli, "ps", "-aq", "--filter", f"label={LABEL}.holder={group}"],
+                                   capture_output=True, text=True, timeout=60)
+            holder = found.stdout.split()[0] if found.returncode == 0 and found.stdout.split() else None
+        if holder:
+            subprocess.run([*self.cli, "rm", "-f", holder], capture_output=True, timeout=60)

@@ -22,8 +22,10 @@ HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 class ProcessWorkload:
     """A host process with its output pumped line by line into a sink."""
 
-    def __init__(self, process: subprocess.Popen[bytes], output: OutputSink) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], output: OutputSink, env: dict[str, str], cwd: Path) -> None:
         self.process = process
+        self.env = env
+        self.cwd = cwd
         self.runtime_id = str(process.pid)
         self._pumps = [threading.Thread(target=self._pump, args=(stream, name), daemon=True)
                        for stream, name in ((process.stdout, "stdout"), (process.stderr, "stderr"))]
@@ -65,6 +67,11 @@ class ProcessExecutor:
 
     def start(self, spec: WorkloadSpec, output: OutputSink) -> ProcessWorkload:
         """Start the command; :class:`StartFailure` names what is missing on the host."""
+        if spec.mounts:
+            mount = spec.mounts[0]
+            raise StartFailure(f"CannotStartContainerError: the process executor cannot mount volume {mount.volume} "
+                               f"at {mount.target} for container {spec.name}: a host process sees the host's "
+                               "filesystem, not mount points (run the simulator with --executor docker)")
         if not spec.argv:
             raise StartFailure("CannotStartContainerError: the process executor needs a command or entryPoint "
                                f"for container {spec.name} (images are not pulled, so the image's default is unknown)")
@@ -82,7 +89,21 @@ class ProcessExecutor:
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             raise StartFailure(f"CannotStartContainerError: {exc}") from None
-        return ProcessWorkload(process, output)
+        return ProcessWorkload(process, output, env, cwd)
+
+    def check(self, workload: ProcessWorkload, argv: list[str], timeout: float) -> int | None:  # type: ignore[override]
+        """Run the health check command on the host, in the workload's environment and directory."""
+        try:
+            done = subprocess.run(argv, env=workload.env, cwd=workload.cwd, stdin=subprocess.DEVNULL,
+                                  capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        except OSError:
+            return 127
+        return exit_status(done.returncode)
+
+    def release(self, group: str) -> None:
+        """Nothing is held per group: processes share the host's network (localhost)."""
 
     def reap(self, runtime_id: str) -> None:
         """SIGKILL the leftover process group (each workload leads its own)."""

@@ -1,0 +1,381 @@
+"""The ``ecs`` backend: every container is a Fargate task whose entry point is the Sockerless agent.
+
+create registers a task definition (``sockerless-<id>``), start runs a task and returns once
+it is RUNNING and its agent (reverse mode) has dialled in; exec, attach, signals and
+``docker cp`` go through the agent; the exit code comes from the agent or, when it is gone,
+from DescribeTasks; logs come from CloudWatch. remove stops what still runs and deregisters
+and deletes the task definition. Everything is tagged for this daemon instance, so a restarted
+daemon re-adopts the tasks still running and cleans up what nobody owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sockerless.agent.bridge import AgentBridge
+from sockerless.agent.hooks import AgentBackendHooks
+from sockerless.agent.link import AgentUnavailable, ReverseAddress
+from sockerless.agent.tokens import new_token
+from sockerless.api.errors import Conflict, InvalidParameter
+from sockerless.engine.logs import LogRecord
+from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, StartError
+from sockerless.plugins.hookspecs import hookimpl
+from sockerless.signals import SIGKILL, SIGTERM
+from sockerless_aws import AwsClients, CloudError, read_log_events, tags
+
+from . import pods, taskdef
+from .cleanup import OrphanCleaner
+from .config import EcsConfig
+from .infra import InfraProvider
+from .injection import inject, run_environment
+from .mounts import VolumeMapper
+from .netmap import NetworkMapper
+from .networks import deregister_names
+from .tasks import TaskControl, failed_start
+from .watcher import TaskWatcher, exit_code
+
+log = logging.getLogger("sockerless.backend.ecs")
+
+CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.TTY, Capability.STDIN, Capability.SIGNALS,
+                          Capability.RESIZE, Capability.ARCHIVE, Capability.RESTART, Capability.VOLUMES,
+                          Capability.NETWORKS})
+HONOURED = frozenset({"NanoCpus", "CpuQuota", "CpuPeriod", "Memory"})
+AGENT_CONNECT_TIMEOUT = 30.0
+_IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
+
+
+class EcsBackend(AgentBackendHooks):
+    """Containers as ECS Fargate tasks."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+        self.config = EcsConfig.load(context.options, context.data_dir)
+        self.clients = AwsClients(self.config.aws)
+        self.infra = InfraProvider(self.config, self.clients)
+        self.volumes = VolumeMapper(self.config, self.clients, self.infra)
+        self.networks = NetworkMapper(self.config, self.clients, self.infra)
+        self.watcher = TaskWatcher(self.clients, self.config.poll_interval)
+        self.tasks = TaskControl(self.clients, self.config.poll_interval, self.config.assign_public_ip,
+                                 self.config.started_by)
+        self.agent_bridge = AgentBridge(context.agents, self._locate, backend="ecs",
+                                        connect_timeout=AGENT_CONNECT_TIMEOUT)
+        self._ended_while_away: dict[str, ExitResult] = {}
+
+    def _locate(self, container: Any) -> ReverseAddress:
+        return ReverseAddress(container.id, container.backend_state["token"])
+
+    # -- identity ------------------------------------------------------------------------------
+    @hookimpl
+    def sockerless_backend_info(self) -> BackendInfo:
+        where = "simulator at " + self.config.aws.endpoint_url if self.config.simulator else "AWS"
+        return BackendInfo(name="ecs", capabilities=CAPABILITIES, driver="ecs-fargate",
+                           operating_system=f"AWS ECS Fargate ({where}, {self.config.aws.region}, "
+                                            f"cluster {self.config.cluster})",
+                           architecture="x86_64", honoured_resources=HONOURED)
+
+    # -- create --------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_container_create(self, container: Any, image: Any) -> None:
+        infra = await self.infra.get()
+        name = taskdef.container_name(container.name)
+        injection = inject(self.config, container.id, bool(container.config.Tty), bool(container.config.OpenStdin),
+                           self._agent_log(container.id))
+        host = container.host_config
+        try:
+            cpu, memory = taskdef.fargate_size(
+                taskdef.requested_cpu_units(host.NanoCpus, host.CpuQuota, host.CpuPeriod), host.Memory)
+            exposed = container.config.ExposedPorts if isinstance(container.config.ExposedPorts, dict) else {}
+            ports = taskdef.port_mappings(exposed, host.PortBindings)
+        except taskdef.TaskDefinitionError as exc:
+            raise InvalidParameter(f"ecs backend: {exc}") from None
+        stop = container.config.StopTimeout if isinstance(container.config.StopTimeout, int) else None
+        mounts = await self.volumes.task_mounts(list(container.mounts))
+        main = taskdef.ContainerSpec(
+            name=name, image=_image_reference(container.config.Image, image), entry_point=injection.entry_point,
+            command=[container.path, *container.args], env=list(container.config.Env or []),
+            workdir=container.config.WorkingDir, user=container.config.User, ports=ports,
+            labels=dict(container.config.Labels or {}), stop_timeout=taskdef.stop_timeout(stop),
+            extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points}))
+        spec = taskdef.TaskSpec(family=taskdef.family(container.id), containers=[main], cpu=cpu, memory=memory,
+                                execution_role_arn=infra.execution_role_arn, task_role_arn=self.config.task_role_arn,
+                                tags=self._tags(container), volumes=[*injection.volumes, *mounts.volumes])
+        request = taskdef.register_request(spec, infra.log_group, self.config.aws.region)
+        request["containerDefinitions"] += injection.extra_containers
+        answer = await self.clients.call("ecs", "register_task_definition", **request)
+        container.backend_state.update({
+            "task_definition": answer["taskDefinition"]["taskDefinitionArn"], "container_name": name,
+            "cluster": infra.cluster, "log_group": infra.log_group, "tasks": [], "task": ""})
+
+    def _tags(self, container: Any) -> dict[str, str]:
+        return tags.base(container.id, self.config.instance) | tags.from_labels(container.config.Labels)
+
+    def _agent_log(self, container_id: str) -> str:
+        """``host`` injection: the agent's own log, next to the daemon's data (never in the workload output)."""
+        if self.config.agent_injection != "host":
+            return ""
+        directory = self.context.data_dir / "agent-logs"
+        directory.mkdir(parents=True, exist_ok=True)
+        return str(directory / f"{container_id}.log")
+
+    # -- start ---------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_container_start(self, container: Any, io: Any) -> Any:
+        state = container.backend_state
+        infra = await self.infra.get()
+        state["token"] = new_token()
+        self.context.agents.expect(container.id, state["token"])
+        url = await self.context.agents.reverse_url()
+        groups = await self.networks.security_groups(container, infra.security_groups)
+        task = await self.tasks.run(infra, state["task_definition"], state["container_name"],
+                                    run_environment(url, state["token"]), self._tags(container), groups)
+        arn = task["taskArn"]
+        state["task"] = arn
+        state["tasks"] = [*state.get("tasks", []), arn]
+        ended = self.watcher.watch(state["cluster"], arn)
+        try:
+            running = await self.tasks.wait_started(state["cluster"], arn, self.config.start_timeout)
+            process = await self.agent_bridge.main_process(container, io, self._workload_exit(ended, state))
+            await self.networks.register(container, running)
+            return _Following(self._until_exit(container, process.wait()), process.pid)
+        except StartError:
+            await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
+            raise await self._start_failure(container, ended) from None
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
+            raise
+
+    async def _until_exit(self, container: Any, ending: Any) -> ExitResult:
+        """The exit of the main process, after which the container's names leave its networks."""
+        try:
+            return await ending
+        finally:
+            try:
+                await self.networks.deregister(container)
+            except CloudError as exc:
+                log.warning("could not deregister the names of container %s: %s", container.id[:12], exc)
+
+    async def _workload_exit(self, ended: asyncio.Future, state: dict[str, Any]) -> int:
+        return exit_code(await asyncio.shield(ended), state["container_name"])
+
+    async def _start_failure(self, container: Any, ended: asyncio.Future) -> StartError:
+        """Why the task ended before its agent dialled in: its stop reason and the last lines it wrote."""
+        state = container.backend_state
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(ended), self.config.start_timeout)
+        task = ended.result() if ended.done() and not ended.cancelled() else self.watcher.latest(state["task"])
+        lines: list[str] = []
+        with contextlib.suppress(CloudError):
+            stream = taskdef.log_stream(state["container_name"], state["task"])
+            async for record in read_log_events(self.clients, state["log_group"], [stream], tail=3):
+                lines.append(record.data.decode(errors="replace"))
+        return failed_start(task, state["container_name"], lines)
+
+    # -- signals, stop, remove -------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_container_kill(self, container: Any, signal: int) -> None:
+        state = container.backend_state
+        try:
+            await self.agent_bridge.signal_main(container, signal)
+            return
+        except AgentUnavailable as exc:
+            reason = str(exc)
+        if signal in (SIGKILL, SIGTERM) and state.get("task"):
+            log.info("agent of %s unreachable (%s): stopping its task", container.id[:12], reason)
+            await self.tasks.stop(state["cluster"], state["task"], f"sockerless: signal {signal} without an agent")
+            return
+        raise Conflict(f"ecs backend: cannot deliver signal {signal} to container {container.id[:12]}: {reason}")
+
+    @hookimpl
+    async def sockerless_container_remove(self, container: Any) -> None:
+        state = container.backend_state
+        cluster = state.get("cluster", self.config.cluster)
+        for arn in state.get("tasks", []):
+            known = self.watcher.latest(arn)
+            if known is None or known.get("lastStatus") != "STOPPED":
+                await self.tasks.stop(cluster, arn, "sockerless: container removed")
+            self.watcher.forget(arn)
+        definition = state.get("task_definition")
+        if definition:
+            await self._delete_task_definition(definition)
+        await self._delete_log_streams(state)
+        await self.agent_bridge.forget(container)
+        self._ended_while_away.pop(container.id, None)
+        agent_log = self._agent_log(container.id)
+        if agent_log:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(agent_log)
+
+    async def _delete_task_definition(self, arn: str) -> None:
+        try:
+            await self.clients.call("ecs", "deregister_task_definition", taskDefinition=arn)
+        except CloudError as exc:
+            if exc.status not in (400, 404):
+                raise
+        answer = await self.clients.call("ecs", "delete_task_definitions", taskDefinitions=[arn])
+        failures = [f for f in answer.get("failures", []) if "does not exist" not in str(f.get("reason", ""))]
+        if failures:
+            raise CloudError(f"ecs backend: ECS DeleteTaskDefinitions: {failures[0].get('reason')}", 502)
+
+    async def _delete_log_streams(self, state: dict[str, Any]) -> None:
+        for arn in state.get("tasks", []):
+            stream = taskdef.log_stream(state.get("container_name", ""), arn)
+            try:
+                await self.clients.call("logs", "delete_log_stream", logGroupName=state.get("log_group", ""),
+                                        logStreamName=stream)
+            except CloudError as exc:
+                if exc.status not in (400, 404):
+                    raise
+
+    # -- volumes -----------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_volume_create(self, volume: Any) -> str:
+        return await self.volumes.create(volume)
+
+    @hookimpl
+    async def sockerless_volume_remove(self, volume: Any) -> None:
+        await self.volumes.remove(volume)
+
+    # -- networks ----------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_network_create(self, network: Any) -> None:
+        await self.networks.create(network)
+
+    @hookimpl
+    async def sockerless_network_remove(self, network: Any) -> None:
+        await self.networks.remove(network)
+
+    @hookimpl
+    async def sockerless_network_connect(self, network: Any, container: Any, endpoint: Any) -> None:
+        task = self.watcher.latest(container.backend_state.get("task", ""))
+        if container.state.Running and task is not None:
+            await self.networks.register(container, task)
+
+    @hookimpl
+    async def sockerless_network_disconnect(self, network: Any, container: Any) -> None:
+        state = await self.networks.state(network.id, network.backend_state)
+        if state is not None:
+            await deregister_names(self.clients, state, container.id)
+
+    # -- logs --------------------------------------------------------------------------------------
+    @hookimpl
+    def sockerless_container_logs(self, container: Any, options: dict[str, Any]) -> AsyncIterator[LogRecord]:
+        state = container.backend_state
+
+        def streams() -> list[str]:
+            return [taskdef.log_stream(state.get("container_name", ""), arn) for arn in state.get("tasks", [])]
+
+        def finished() -> bool:
+            current = state.get("task", "")
+            return not container.state.Running and not (current and self.watcher.pending(current))
+
+        return read_log_events(self.clients, state.get("log_group", self.config.log_group), streams,
+                               since_ns=int(options.get("since_ns") or 0), until_ns=int(options.get("until_ns") or 0),
+                               tail=int(options.get("tail", -1)), follow=bool(options.get("follow")),
+                               finished=finished, poll=min(self.config.poll_interval, 1.0))
+
+    # -- restart of the daemon ---------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_backend_recover(self, containers: list[Any]) -> list[Any]:
+        running = [c for c in containers if c.state.Running and c.backend_state.get("task")]
+        by_cluster: dict[str, list[Any]] = {}
+        for container in running:
+            by_cluster.setdefault(container.backend_state["cluster"], []).append(container)
+        kept: list[Any] = []
+        for cluster, members in by_cluster.items():
+            found, _ = await self.watcher.describe(cluster, [c.backend_state["task"] for c in members])
+            for container in members:
+                task = found.get(container.backend_state["task"])
+                if task is None:
+                    continue  # ECS forgot the task: the core records the container as exited (255)
+                if task.get("lastStatus") == "STOPPED":
+                    self._ended_while_away[container.id] = ExitResult(
+                        code=exit_code(task, container.backend_state["container_name"]),
+                        error="the task stopped while the daemon was down")
+                else:
+                    self.context.agents.expect(container.id, container.backend_state["token"])
+                kept.append(container)
+        if any(c.id not in self._ended_while_away for c in kept):
+            await self.context.agents.reverse_url()
+        await self._clean_orphans(containers, kept)
+        return kept
+
+    async def _clean_orphans(self, containers: list[Any], kept: list[Any]) -> None:
+        keep_tasks = {c.backend_state["task"] for c in kept if c.id not in self._ended_while_away}
+        keep_definitions = {c.backend_state.get("task_definition", "") for c in containers}
+        cleaner = OrphanCleaner(self.clients, self.config.cluster, self.config.instance, self.config.started_by)
+        try:
+            report = await cleaner.run(keep_tasks, keep_definitions)
+        except CloudError as exc:
+            log.warning("could not look for orphaned ECS resources: %s", exc)
+            return
+        if report.stopped_tasks or report.deleted_task_definitions:
+            log.info("cleaned orphans: %d task(s) stopped, %d task definition(s) deleted",
+                     len(report.stopped_tasks), len(report.deleted_task_definitions))
+
+    @hookimpl
+    async def sockerless_container_readopt(self, container: Any, io: Any) -> Any:
+        ended = self._ended_while_away.pop(container.id, None)
+        if ended is not None:
+            io.stdout.close()
+            io.stderr.close()
+            return _Ended(ended)
+        state = container.backend_state
+        watched = self.watcher.watch(state["cluster"], state["task"])
+        return _Following(self._until_exit(container, self._follow(container, io, watched)))
+
+    async def _follow(self, container: Any, io: Any, ended: asyncio.Future) -> ExitResult:
+        state = container.backend_state
+        try:
+            process = await self.agent_bridge.main_process(container, io, self._workload_exit(ended, state),
+                                                           replay=False)
+        except StartError:  # the task ended before its agent dialled in again
+            with contextlib.suppress(Exception):
+                io.stdout.close()
+                io.stderr.close()
+            return ExitResult(code=exit_code(await asyncio.shield(ended), state["container_name"]))
+        return await process.wait()
+
+    @hookimpl
+    async def sockerless_backend_close(self) -> None:
+        await self.watcher.close()
+
+
+class _Ended:
+    """A re-adopted container whose task had already stopped: its exit is reported at once."""
+
+    pid = 0
+
+    def __init__(self, result: ExitResult) -> None:
+        self.result = result
+
+    async def wait(self) -> ExitResult:
+        return self.result
+
+
+class _Following:
+    """A main process followed in the background until its exit (which ``follow`` returns)."""
+
+    def __init__(self, follow: Any, pid: int = 0) -> None:
+        self.pid = pid
+        self._task = asyncio.ensure_future(follow)
+
+    async def wait(self) -> ExitResult:
+        return await asyncio.shield(self._task)
+
+
+def _image_reference(requested: str, image: Any) -> str:
+    """What ECS pulls: the name the client used, or for an image id the image's repository name."""
+    if not _IMAGE_ID.match(requested) or not image.Id.removeprefix("sha256:").startswith(requested.removeprefix("sha256:")):
+        return requested
+    names = list(image.RepoDigests) + list(image.RepoTags)
+    if not names:
+        raise InvalidParameter(f"ecs backend: image {requested} has no repository name, and Fargate pulls images "
+                               "from a registry: tag and push it first")
+    return names[0]

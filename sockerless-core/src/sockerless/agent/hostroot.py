@@ -1,0 +1,80 @@
+"""Container root filesystems on this host, for agents that run here and chroot their workload.
+
+A cloud simulator's process executor runs a workload's command as a host process. Given
+``--root``, the agent chroots the main process and every exec into a directory; this module
+prepares that directory from the image's unpacked layers, so the workload sees its image's
+files (and only them), as in the cloud, and ``docker cp`` and ``docker exec`` agree on paths.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat as stat_mod
+from pathlib import Path
+
+from ..engine.builder.imagefs import ImageFS
+
+DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
+"""Character devices a container's ``/dev`` has (major, minor), made when running as root."""
+
+
+class HostRootError(Exception):
+    """The image's files cannot make a safe root (a link out of it where the runtime writes)."""
+
+
+def prepare(layers: list[Path], destination: Path, hostname: str) -> None:
+    """Fill the empty directory ``destination`` with the merged ``layers`` (lowest first) plus what a
+    runtime adds: ``/dev`` nodes, ``/proc`` and ``/tmp`` mount points, ``/etc/hostname``, ``/etc/hosts``
+    and ``/etc/resolv.conf``. Files are copied, never linked: the layers stay untouched."""
+    destination.mkdir(parents=True, exist_ok=True)
+    if layers:
+        ImageFS(layers).export("/", destination)
+    for name, mode in (("dev", 0o755), ("proc", 0o555), ("sys", 0o555), ("tmp", 0o1777), ("etc", 0o755)):
+        path = _inside(destination, name)
+        if not path.exists():
+            path.mkdir()
+            path.chmod(mode)
+    dev = _inside(destination, "dev")
+    if os.geteuid() == 0:
+        for name, (major, minor) in DEVICES.items():
+            node = dev / name
+            if not os.path.lexists(node):
+                os.mknod(node, 0o666 | stat_mod.S_IFCHR, os.makedev(major, minor))
+                node.chmod(0o666)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        if not os.path.lexists(dev / name):
+            os.symlink(target, dev / name)
+    etc = _inside(destination, "etc")
+    _write(etc / "hostname", f"{hostname}\n")
+    _write(etc / "hosts", f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n")
+    try:
+        resolv = Path("/etc/resolv.conf").read_text()
+    except OSError:
+        resolv = ""
+    _write(etc / "resolv.conf", resolv)
+
+
+def remove(destination: Path) -> None:
+    """Delete a prepared root (nothing is followed out of it)."""
+    shutil.rmtree(destination, ignore_errors=True)
+
+
+def _inside(root: Path, name: str) -> Path:
+    """``root/name`` when it is a directory inside ``root`` (not a link out of it), else an error."""
+    path = root / name
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise HostRootError(f"the image's /{name} is not a directory: cannot prepare the container root")
+    return path
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace ``path`` (a link there is replaced, not followed)."""
+    if path.is_symlink() or path.exists():
+        if path.is_dir() and not path.is_symlink():
+            raise HostRootError(f"the image's {path.name} is a directory: cannot prepare the container root")
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
