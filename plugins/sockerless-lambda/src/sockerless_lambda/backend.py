@@ -47,17 +47,17 @@ TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-class EndedProcess:
-    """A main process that is already over (its end was learnt from the platform, not the agent)."""
+class FollowedProcess:
+    """A main process followed again after a daemon restart, its agent still to dial back."""
 
     pid = 0
 
-    def __init__(self, result: ExitResult) -> None:
-        self.result = result
+    def __init__(self, follow: Any) -> None:
+        self._task = asyncio.ensure_future(follow)
 
     async def wait(self) -> ExitResult:
-        """How it ended."""
-        return self.result
+        """How it ended (as the agent or, without one, the function's log tells it)."""
+        return await asyncio.shield(self._task)
 
 
 class RunEnd:
@@ -318,17 +318,22 @@ class LambdaBackend(AgentBackendHooks):
 
     @hookimpl
     async def sockerless_container_readopt(self, container: Any, io: Any) -> Any:
+        # returns at once (the core re-adopts containers one after the other before it serves): the agent
+        # may take its back-off to dial back, or not come at all when the run ended while the daemon was down
+        return FollowedProcess(self._follow_again(container, io))
+
+    async def _follow_again(self, container: Any, io: Any) -> ExitResult:
         ended = asyncio.ensure_future(self._ended_per_logs(container))
-        self._starting.add(container.id)
         try:
-            return await self.agent_bridge.main_process(container, io, ended, replay=False)
+            main = await self.agent_bridge.main_process(container, io, ended, replay=False)
         except StartError:
             ended.cancel()
-            return EndedProcess(ExitResult(code=UNKNOWN_EXIT, error=(
+            io.stdout.close()
+            io.stderr.close()
+            return ExitResult(code=UNKNOWN_EXIT, error=(
                 f"lambda backend: the invocation of function {container.backend_state['function']} ended while the "
-                "daemon was down; its exit status is unknown")))
-        finally:
-            self._starting.discard(container.id)
+                "daemon was down; its exit status is unknown"))
+        return await main.wait()
 
     async def _ended_per_logs(self, container: Any) -> int:
         """Wait for the REPORT line Lambda writes when this run's invocation ends, then for the agent's linger
