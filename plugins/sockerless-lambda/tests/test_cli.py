@@ -123,6 +123,7 @@ def test_a_command_that_cannot_start(lambdad, name):
     (["--restart", "always"], b"restart policies"),
     (["--user", "nobody"], b"as user 'nobody'"),
     (["-m", "64m"], b"128 MiB to 10240 MiB"),
+    (["--tmpfs", "/run"], b"tmpfs mounts"),
 ])
 def test_what_a_function_cannot_do_is_refused_at_create(lambdad, args, expected):
     result = lambdad.docker("create", *args, "alpine", "true")

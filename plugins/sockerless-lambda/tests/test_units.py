@@ -31,7 +31,8 @@ def _clean_env(monkeypatch):
 
 
 def container(**config):
-    host = SimpleNamespace(PortBindings=config.pop("ports", None), PublishAllPorts=False, Memory=config.pop("memory", 0))
+    host = SimpleNamespace(PortBindings=config.pop("ports", None), PublishAllPorts=False, Memory=config.pop("memory", 0),
+                           Tmpfs=None)
     cfg = SimpleNamespace(User=config.pop("user", ""), Env=config.pop("env", ["PATH=/bin", "A=1", "A=2"]),
                           WorkingDir=config.pop("workdir", ""), Image="alpine", Labels={})
     return SimpleNamespace(id=CID, host_config=host, config=cfg, path=config.pop("path", "sh"),
@@ -87,6 +88,11 @@ def test_refusals():
         check_supported(container(ports={"80/tcp": [{"HostPort": "8080"}]}))
     with pytest.raises(NotImplementedByBackend, match="as user 'app'"):
         check_supported(container(user="app"))
+    check_supported(container(user="app"), image_user="app")  # the image's own USER: Lambda's sandbox user runs it
+    tmpfs = container()
+    tmpfs.host_config.Tmpfs = {"/run": ""}
+    with pytest.raises(NotImplementedByBackend, match="tmpfs"):
+        check_supported(tmpfs)
     with pytest.raises(InvalidParameter, match="no command"):
         check_supported(container(path="", args=[]))
 

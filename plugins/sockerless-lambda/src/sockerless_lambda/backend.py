@@ -122,7 +122,7 @@ class LambdaBackend(AgentBackendHooks):
     # -- create ----------------------------------------------------------------------------------
     @hookimpl
     async def sockerless_container_create(self, container: Any, image: Any) -> None:
-        check_supported(container)
+        check_supported(container, getattr(getattr(image, "Config", None), "User", "") or "")
         root = ""
         if self.settings.injection == "host":
             root = host_root(str(self.context.data_dir), container.id)

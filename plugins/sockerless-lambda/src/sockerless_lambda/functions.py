@@ -47,13 +47,21 @@ def memory_size(host_memory: int, default: int) -> int:
     return mib
 
 
-def check_supported(container: Any) -> None:
-    """Refuse what a function cannot do and the core does not already refuse by capability."""
+def check_supported(container: Any, image_user: str = "") -> None:
+    """Refuse what a function cannot do and the core does not already refuse by capability.
+
+    The image's own ``USER`` is accepted (Lambda runs every image as its sandbox user); a
+    different ``--user`` is refused.
+    """
     host = container.host_config
     if (host.PortBindings and any(host.PortBindings.values())) or host.PublishAllPorts:
         raise NotImplementedByBackend(BACKEND, "published ports (-p, -P)", "a Lambda function accepts no inbound "
                                       "connections")
-    if (container.config.User or "") not in ROOT_USERS:
+    if getattr(host, "Tmpfs", None) or any(getattr(m, "Type", "") == "tmpfs" for m in getattr(container, "mounts", [])):
+        raise NotImplementedByBackend(BACKEND, "tmpfs mounts (--tmpfs)", "a function has no mounts; /tmp is its "
+                                      "writable scratch space")
+    user = container.config.User or ""
+    if user not in ROOT_USERS and user != image_user:
         raise NotImplementedByBackend(BACKEND, f"running the main process as user {container.config.User!r} (--user)",
                                       "a function runs as its sandbox's own user")
     if not (container.path or container.args):
