@@ -118,10 +118,13 @@ def test_create_request_in_host_injection():
 
 def test_create_request_with_the_agent_in_the_image():
     s = LambdaSettings.from_options({**SIM, "agent-injection": "image", "agent-path": "/opt/agent",
+                                     "agent-ca-file": "/opt/ca.pem",
                                      "subnets": "subnet-1,subnet-2", "security-groups": "sg-1"})
     request = create_request(s, container(), role="r", connect_url="wss://d/v1/agent/connect", root="", tags={})
     assert request["ImageConfig"]["EntryPoint"][0] == "/opt/agent"
     assert "--archive-root" not in request["ImageConfig"]["EntryPoint"]
+    entry = request["ImageConfig"]["EntryPoint"]
+    assert entry[entry.index("--ca-file") + 1] == "/opt/ca.pem"
     assert "WorkingDirectory" not in request["ImageConfig"]
     assert request["VpcConfig"] == {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
     without = LambdaSettings.from_options({**SIM, "agent-injection": "image"})

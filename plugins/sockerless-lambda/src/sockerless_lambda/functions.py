@@ -84,6 +84,8 @@ def agent_argv(settings: LambdaSettings, container_id: str, connect_url: str, ar
             "--log-level", settings.agent_log_level, "--linger", f"{settings.agent_linger:g}"]
     if archive_root:
         argv += ["--archive-root", archive_root]
+    if settings.agent_ca_file:
+        argv += ["--ca-file", settings.agent_ca_file]
     return [*argv, "--"]
 
 

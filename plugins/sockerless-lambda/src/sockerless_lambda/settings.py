@@ -39,6 +39,8 @@ class LambdaSettings:
     connect_timeout: float
     agent_log_level: str
     agent_linger: float
+    agent_ca_file: str
+    """The agent's ``--ca-file`` (a path where the agent runs) to verify a ``wss://`` endpoint; empty: system CAs."""
     """How long the agent stays up after its command ended until the daemon collected the exit."""
 
     @property
@@ -78,7 +80,8 @@ class LambdaSettings:
         return cls(aws=aws, role=role, timeout=timeout, memory=memory, injection=injection, agent_path=agent_path,
                    host_agent=host_agent, prefix=prefix, subnets=tuple(aws.get_list("subnets")),
                    security_groups=tuple(aws.get_list("security-groups")), connect_timeout=connect_timeout,
-                   agent_log_level=aws.get("agent-log-level", "warning"), agent_linger=linger)
+                   agent_log_level=aws.get("agent-log-level", "warning"), agent_linger=linger,
+                   agent_ca_file=aws.get("agent-ca-file"))
 
 
 def _seconds(aws: AwsSettings, key: str, default: str) -> float:
