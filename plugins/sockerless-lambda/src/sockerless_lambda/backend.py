@@ -166,8 +166,6 @@ class LambdaBackend(AgentBackendHooks):
     async def sockerless_container_start(self, container: Any, io: Any) -> Any:
         state = container.backend_state
         name = state["function"]
-        if state.get("runs", 0):
-            await self._fresh_sandbox(container)
         await self._wait_ready(name)
         await self.agent_bridge.forget(container)  # no link of an earlier run's agent may serve this one
         state["token"] = new_token()  # one per run: an earlier run's agent, if still up, is refused
@@ -198,12 +196,6 @@ class LambdaBackend(AgentBackendHooks):
             return StartError(f"lambda backend: function {name} ended before its agent connected: {outcome.error}",
                               126)
         return error
-
-    async def _fresh_sandbox(self, container: Any) -> None:
-        """A new run must not land on the previous run's sandbox: any configuration update retires it."""
-        run = container.backend_state.get("runs", 0) + 1
-        await self.clients.call("lambda", "update_function_configuration", FunctionName=container.backend_state["function"],
-                                Description=f"Sockerless container {container.id[:12]} (run {run})")
 
     async def _wait_ready(self, name: str) -> None:
         """Lambda accepts invocations once the function is Active and no update is in progress."""
