@@ -107,7 +107,8 @@ class Invocation:
             outcome = InvokeOutcome(call_error=exc.message)
         except Exception as exc:  # the answer's body could not be read
             outcome = InvokeOutcome(call_error=f"lambda backend: Lambda Invoke: {exc}")
-        self._loop.call_soon_threadsafe(self._resolve, outcome)
+        with contextlib.suppress(RuntimeError):  # the daemon's loop closed meanwhile (shutdown)
+            self._loop.call_soon_threadsafe(self._resolve, outcome)
 
     def _resolve(self, outcome: InvokeOutcome) -> None:
         if not self.outcome.done():
