@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sockerless.api.errors import InvalidParameter, NotImplementedByBackend
 from sockerless_aws.settings import SettingsError
+from sockerless_lambda.cloudlogs import RunEnd
 from sockerless_lambda.functions import (
     check_supported,
     create_request,
@@ -161,3 +162,14 @@ def test_invoke_outcomes(outcome, code, failure):
     assert outcome.start_failure == failure
     assert bool(outcome.error) == bool(outcome.function_error or outcome.call_error)
     assert outcome.answered_by_agent == (code == 4)
+
+
+def test_following_stops_at_the_report_of_the_last_run():
+    state = SimpleNamespace(Running=True)
+    end = RunEnd(SimpleNamespace(state=state, backend_state={}), expected=2)
+    assert end.skip("REPORT RequestId: 1\tDuration: 1 ms") and not end.skip("workload output")
+    assert not end.finished()  # still running
+    state.Running = False
+    assert not end.finished()  # exited, but the second run's REPORT is not read yet
+    end.skip("REPORT RequestId: 2\tDuration: 1 ms")
+    assert end.finished()

@@ -26,10 +26,11 @@ from sockerless.agent.tokens import new_token
 from sockerless.api.errors import Conflict, InvalidParameter
 from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, StartError
 from sockerless.plugins.hookspecs import hookimpl
-from sockerless_aws import AwsClients, CloudError, read_log_events, tags
+from sockerless_aws import AwsClients, CloudError, tags
 from sockerless_aws.settings import SettingsError
 
-from .functions import check_supported, create_request, function_name, host_root, is_platform_line, log_group
+from .cloudlogs import FunctionLogs
+from .functions import check_supported, create_request, function_name, host_root, log_group
 from .invocations import UNKNOWN_EXIT, Invocation, InvocationProcess
 from .settings import BACKEND, ROLE_NAME, LambdaSettings
 
@@ -39,8 +40,6 @@ CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.SIGNALS
 """No TTY, stdin, pause, restart policies, networks, volumes, bind mounts, resize, top, stats or changes."""
 READY_TIMEOUT = 300.0
 REPORT_POLL = 2.0
-LOG_GRACE = 10.0
-READERS_WAIT = 5.0
 LINGER_MARGIN = 5.0
 """Beyond the agent's --linger: its last redial may come a back-off step later."""
 TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
@@ -60,33 +59,6 @@ class FollowedProcess:
         return await asyncio.shield(self._task)
 
 
-class RunEnd:
-    """When following a function's log may stop: the container has exited and Lambda's REPORT line of its
-    last run has been read (or ``LOG_GRACE`` seconds passed since the exit was seen: ingestion can lag)."""
-
-    def __init__(self, container: Any, expected: int) -> None:
-        self.container = container
-        self.expected = expected
-        self.reports = 0
-        self.done = asyncio.Event()
-        self._exited_at: float | None = None
-
-    def skip(self, message: str) -> bool:
-        """Drop Lambda's own lines, counting the REPORT ones."""
-        if message.startswith("REPORT RequestId:"):
-            self.reports += 1
-        return is_platform_line(message)
-
-    def finished(self) -> bool:
-        """True once nothing more will come."""
-        if self.container.state.Running:
-            self._exited_at = None
-            return False
-        if self._exited_at is None:
-            self._exited_at = time.monotonic()
-        return self.reports >= self.expected or time.monotonic() - self._exited_at > LOG_GRACE
-
-
 class LambdaBackend(AgentBackendHooks):
     """Containers as Lambda functions, driven through boto3 and the agent."""
 
@@ -102,7 +74,7 @@ class LambdaBackend(AgentBackendHooks):
                                         connect_timeout=self.settings.connect_timeout)
         self._role = self.settings.role
         self._role_lock = asyncio.Lock()
-        self._log_readers: dict[str, set[RunEnd]] = {}
+        self.logs = FunctionLogs(self.clients)
         self._starting: set[str] = set()
         """Containers whose start (or re-adoption) hook runs: their agent is awaited though not Running yet."""
 
@@ -225,11 +197,7 @@ class LambdaBackend(AgentBackendHooks):
     @hookimpl
     async def sockerless_container_remove(self, container: Any) -> None:
         state = container.backend_state
-        readers = [asyncio.ensure_future(r.done.wait()) for r in self._log_readers.pop(container.id, set())]
-        if readers:  # docker-py's run() reads ``logs -f`` only after removing an auto-removed container
-            await asyncio.wait(readers, timeout=READERS_WAIT)
-            for reader in readers:
-                reader.cancel()
+        await self.logs.let_followers_finish(container.id)
         if state.get("function"):
             await self._delete_function(state["function"])
         await self.agent_bridge.forget(container)
@@ -250,36 +218,7 @@ class LambdaBackend(AgentBackendHooks):
     @hookimpl
     def sockerless_container_logs(self, container: Any, options: dict[str, Any]) -> Any:
         name = container.backend_state.get("function") or function_name(self.settings.prefix, container.id)
-        group = log_group(name)
-
-        async def streams() -> list[str]:
-            try:
-                found = await self.clients.paginate("logs", "describe_log_streams", "logStreams", logGroupName=group)
-            except CloudError as exc:
-                if exc.status == 404:
-                    return []
-                raise
-            return [s["logStreamName"] for s in found]
-
-        since_ns = options.get("since_ns", 0)
-        end = RunEnd(container, expected=1 if since_ns else container.backend_state.get("runs", 0))
-        records = read_log_events(self.clients, group, streams, since_ns=since_ns,
-                                  until_ns=options.get("until_ns", 0), tail=options.get("tail", -1),
-                                  follow=options.get("follow", False), finished=end.finished, skip=end.skip)
-        if not options.get("follow"):
-            return records
-        return self._followed(container.id, end, records)
-
-    async def _followed(self, container_id: str, end: RunEnd, records: Any) -> Any:
-        """A following reader, known to ``docker rm`` (which lets it finish before deleting the log group)."""
-        readers = self._log_readers.setdefault(container_id, set())
-        readers.add(end)
-        try:
-            async for record in records:
-                yield record
-        finally:
-            end.done.set()
-            readers.discard(end)
+        return self.logs.read(container, log_group(name), options)
 
     # -- restart recovery ------------------------------------------------------------------------
     @hookimpl
