@@ -4,34 +4,23 @@ session's process-executor simulator ``sim`` comes from the conftest)."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+import ecs_support
 import pytest
-from agentbuild import BuildFailed, source_digest, static_agent
+from agentbuild import BuildFailed
 from awssim import SimulatorProcess, start_simulator
 from sockerless_aws import AwsClients, AwsSettings
-
-BUILD_IMAGE = Path(__file__).resolve().parents[1] / "packaging" / "build-agent-image.sh"
 
 
 @pytest.fixture(scope="module")
 def agent_image(services: dict[str, str]) -> str:
-    """The sidecar image built by ``build-agent-image.sh`` (static agent from the shared build cache) and
-    pushed to the real registry."""
+    """The sidecar image (``ecs_support.agent_image``: busybox + the static agent, pushed to the real registry)."""
     try:
-        binary = static_agent()
-    except BuildFailed as exc:
+        return ecs_support.agent_image(services["registry"])
+    except (BuildFailed, RuntimeError) as exc:
         pytest.fail(str(exc))
-    reference = f"{services['registry']}/sockerless-ecs-test/agent:{source_digest()}"
-    out = subprocess.run([str(BUILD_IMAGE), reference, "--agent", str(binary), "--base",
-                          f"{services['registry']}/library/busybox:latest", "--insecure"],
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == reference
-    return reference
 
 
 @pytest.fixture(scope="module")

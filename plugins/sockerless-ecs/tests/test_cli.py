@@ -173,9 +173,14 @@ def test_restart_policy_runs_a_new_task_per_start(ecsd, name, sim, wait_for, tmp
     assert counter.read_text().split() == ["run", "run", "run"]
     assert out(ecsd.docker("logs", name)).split() == [], "the command's output went to the file"
     cid = out(ecsd.docker("inspect", "-f", "{{.Id}}", name)).strip()
-    tasks = sim.client("ecs").list_tasks(cluster="sockerless", desiredStatus="STOPPED")["taskArns"]
-    described = sim.client("ecs").describe_tasks(cluster="sockerless", tasks=tasks, include=["TAGS"])["tasks"]
-    assert len([t for t in described if {"key": "sockerless:container", "value": cid} in t["tags"]]) == 3
+    ecs = sim.client("ecs")
+
+    def stopped_tasks() -> int:
+        arns = ecs.list_tasks(cluster="sockerless", desiredStatus="STOPPED")["taskArns"]
+        described = ecs.describe_tasks(cluster="sockerless", tasks=arns, include=["TAGS"])["tasks"] if arns else []
+        return len([t for t in described if {"key": "sockerless:container", "value": cid} in t["tags"]])
+
+    assert wait_for(lambda: stopped_tasks() == 3, 20), "one task per run"
     ecsd.docker("rm", name, check=True)
 
 
@@ -207,3 +212,27 @@ def test_user_network_is_a_security_group_and_names_are_in_cloud_map(ecsd, name,
     out(ecsd.docker("network", "rm", network))
     assert ec2.describe_security_groups(Filters=[{"Name": "tag:sockerless:network", "Values": [network_id]}])[
         "SecurityGroups"] == []
+
+
+def test_containers_sharing_a_network_namespace_run_as_one_task(ecsd, name, sim, wait_for, ecs_leftovers):
+    root, member = f"{name}-a", f"{name}-b"
+    root_id = out(ecsd.docker("create", "--name", root, "alpine", "sh", "-c", "echo root-here; exec tail -f /dev/null")).strip()
+    member_id = out(ecsd.docker("create", "--name", member, "--network", f"container:{root}", "alpine", "sh", "-c",
+                                "echo member-here; exec tail -f /dev/null")).strip()
+    out(ecsd.docker("start", root))
+    out(ecsd.docker("start", member))
+    ecs = sim.client("ecs")
+    tasks = ecs.describe_tasks(cluster="sockerless", tasks=ecs.list_tasks(cluster="sockerless")["taskArns"],
+                               include=["TAGS"])["tasks"]
+    (task,) = [t for t in tasks if {"key": "sockerless:container", "value": root_id} in t["tags"]]
+    definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
+    assert [(c["name"], c["essential"]) for c in definition["containerDefinitions"]] == [(root, True), (member, False)]
+    assert out(ecsd.docker("exec", member, "echo", "exec-in-member")) == "exec-in-member\n"
+    wait_for(lambda: "member-here" in ecsd.docker("logs", member).stdout.decode())
+    assert "root-here" in out(ecsd.docker("logs", root)) and "member-here" not in out(ecsd.docker("logs", root))
+    out(ecsd.docker("stop", root))
+    assert wait_for(lambda: ecsd.docker("inspect", "-f", "{{.State.Running}}", member).stdout == b"false\n", 40), \
+        "the member ends with the task"
+    out(ecsd.docker("rm", member, root))
+    for cid in (root_id, member_id):
+        assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}

@@ -13,26 +13,22 @@ import tarfile
 import uuid
 
 import pytest
-from awssim import start_simulator
 from clienttools import client_env, git_repo, run, tool, venv_bin
-from ecs_support import agent_image, remove_all, start_ecs_daemon
+from ecs_support import remove_all, start_ecs_daemon
+from resource_fixtures import agent_image, host_sim  # noqa: F401
 
 pytestmark = pytest.mark.timeout(900)  # the first run of an agent source version builds the static agent
 
 
 @pytest.fixture(scope="module")
-def sidecard(tmp_path_factory, services):
+def sidecard(tmp_path_factory, services, host_sim, agent_image):  # noqa: F811
     """A daemon whose tasks are containers on the real dockerd, the agent copied in by the sidecar."""
-    image = agent_image(services["registry"])
-    simulator = start_simulator(tmp_path_factory.mktemp("ecs-docker-sim"), "--executor", "docker",
-                                "--docker-host", services["docker_host"], "--docker-network", "host")
-    d = start_ecs_daemon(tmp_path_factory.mktemp("ecsd-sidecar"), simulator, services["registry"],
-                         "--backend-opt", "agent-injection=sidecar", "--backend-opt", f"agent-image={image}")
-    d.sim = simulator
+    d = start_ecs_daemon(tmp_path_factory.mktemp("ecsd-sidecar"), host_sim, services["registry"],
+                         "--backend-opt", "agent-injection=sidecar", "--backend-opt", f"agent-image={agent_image}")
+    d.sim = host_sim
     yield d
     remove_all(d)
     d.stop()
-    simulator.stop()
 
 
 def test_run_in_a_real_container_keeps_streams_and_exit_code(sidecard):
@@ -48,6 +44,7 @@ def test_exec_and_cp_inside_the_container(sidecard, tmp_path):
     assert sidecard.docker("exec", name, "cat", "/root/state", check=True).stdout == b"from-exec\n"
     assert sidecard.docker("exec", name, "sh", "-c", "test -e /work/wt || echo not-on-the-host",
                            check=True).stdout == b"not-on-the-host\n"
+    assert sidecard.docker("exec", name, "ls", "/.sockerless", check=True).stdout == b"sockerless-agent\n"
     assert not (tmp_path / "up.txt").exists()
     source = tmp_path / "up.txt"
     source.write_text("uploaded\n")

@@ -23,7 +23,7 @@ def test_run_returns_output_and_the_exit_code_is_reported(client, name, ecs_left
         client.containers.run("alpine", ["sh", "-c", "echo out; echo err >&2; exit 4"], name=name, stderr=True)
     assert failed.value.exit_status == 4
     container = client.containers.get(name)
-    assert container.logs() == b"out\nerr\n"
+    assert sorted(container.logs().splitlines()) == [b"err", b"out"]  # two pipes: no order between them
     assert container.attrs["State"]["ExitCode"] == 4
     container.remove()
     assert ecs_leftovers(container.id) == {"task_definitions": [], "running_tasks": []}

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from resource_fixtures import clients_for, run, subnet, wait_stopped
-from sockerless_aws import tags
+from sockerless_aws import CloudError, tags
 from sockerless_ecs import networks
 
 INSTANCE = "nettest"
@@ -64,7 +64,8 @@ def test_network_lifecycle_names_and_task_security_group(sim) -> None:
     assert run(networks.orphaned(clients, INSTANCE, [])) == [network_id]
     assert run(networks.orphaned(clients, INSTANCE, [network_id])) == []
 
-    run(networks.deregister_names(clients, state, container_id))
+    stale = networks.NetworkState.from_dict(state.to_dict() | {"services": {}})  # a record saved before registering
+    run(networks.deregister_names(clients, stale, container_id))
     assert run(networks.resolve(clients, state, "web")) == ["10.41.1.99"]
     assert run(networks.resolve(clients, state, "web.alias")) == []
     ecs.stop_task(cluster="nets", task=task["taskArn"])
@@ -95,3 +96,23 @@ def test_names_and_group_limits() -> None:
     assert networks.endpoint_names("/web", endpoint) == ["web", "db", "abc123"]
     assert networks.endpoint_names("web", SimpleNamespace(Aliases=None, DNSNames=None)) == ["web"]
 
+
+
+def test_security_group_deletion_waits_while_enis_hold_it() -> None:
+    """EC2 refuses to delete a group an ENI of a just-stopped task still uses (moto does not model this)."""
+
+    class Clients:
+        calls = 0
+
+        async def call(self, service: str, operation: str, **params):
+            Clients.calls += 1
+            if Clients.calls < 3:
+                raise CloudError("ecs backend: EC2 DeleteSecurityGroup: DependencyViolation: in use", 502,
+                                 "DependencyViolation")
+            return {}
+
+    run(networks._delete_group(Clients(), "sg-1", timeout=30))
+    assert Clients.calls == 3
+    Clients.calls = -100
+    with pytest.raises(CloudError, match="DependencyViolation"):
+        run(networks._delete_group(Clients(), "sg-1", timeout=0))

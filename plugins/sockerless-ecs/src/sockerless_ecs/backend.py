@@ -83,34 +83,81 @@ class EcsBackend(AgentBackendHooks):
     @hookimpl
     async def sockerless_container_create(self, container: Any, image: Any) -> None:
         infra = await self.infra.get()
-        name = taskdef.container_name(container.name)
+        group = self._group(container)
+        if len(group) > 1 and self._running_group_task(group):
+            raise Conflict(f"ecs backend: container {container.name} joins a group ({group[0].name}, ...) whose task "
+                           "already runs, and ECS cannot add a container to a running task: stop the group first")
+        container.backend_state.update({"member": await self._member(container, image, infra),
+                                        "cluster": infra.cluster, "log_group": infra.log_group, "tasks": [],
+                                        "task": ""})
+        if len(group) == 1:
+            arn, names = await self._register([container], container, infra)
+            container.backend_state.update({"task_definition": arn, "container_name": names[container.id]})
+
+    async def _member(self, container: Any, image: Any, infra: Any) -> dict[str, Any]:
+        """The container as one container definition, with the task volumes and helper containers it needs."""
         injection = inject(self.config, container.id, bool(container.config.Tty), bool(container.config.OpenStdin),
                            self._agent_log(container.id))
         host = container.host_config
+        cpu_units = taskdef.requested_cpu_units(host.NanoCpus, host.CpuQuota, host.CpuPeriod)
         try:
-            cpu, memory = taskdef.fargate_size(
-                taskdef.requested_cpu_units(host.NanoCpus, host.CpuQuota, host.CpuPeriod), host.Memory)
+            taskdef.fargate_size(cpu_units, host.Memory)
             exposed = container.config.ExposedPorts if isinstance(container.config.ExposedPorts, dict) else {}
             ports = taskdef.port_mappings(exposed, host.PortBindings)
         except taskdef.TaskDefinitionError as exc:
             raise InvalidParameter(f"ecs backend: {exc}") from None
         stop = container.config.StopTimeout if isinstance(container.config.StopTimeout, int) else None
         mounts = await self.volumes.task_mounts(list(container.mounts))
-        main = taskdef.ContainerSpec(
-            name=name, image=_image_reference(container.config.Image, image), entry_point=injection.entry_point,
-            command=[container.path, *container.args], env=list(container.config.Env or []),
-            workdir=container.config.WorkingDir, user=container.config.User, ports=ports,
-            labels=dict(container.config.Labels or {}), stop_timeout=taskdef.stop_timeout(stop),
+        spec = taskdef.ContainerSpec(
+            name=taskdef.container_name(container.name), image=_image_reference(container.config.Image, image),
+            entry_point=injection.entry_point, command=[container.path, *container.args],
+            env=list(container.config.Env or []), workdir=container.config.WorkingDir, user=container.config.User,
+            ports=ports, labels=dict(container.config.Labels or {}), stop_timeout=taskdef.stop_timeout(stop),
             extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points}))
-        spec = taskdef.TaskSpec(family=taskdef.family(container.id), containers=[main], cpu=cpu, memory=memory,
-                                execution_role_arn=infra.execution_role_arn, task_role_arn=self.config.task_role_arn,
-                                tags=self._tags(container), volumes=[*injection.volumes, *mounts.volumes])
-        request = taskdef.register_request(spec, infra.log_group, self.config.aws.region)
-        request["containerDefinitions"] += injection.extra_containers
+        return {"definition": taskdef.container_definition(spec, infra.log_group, self.config.aws.region),
+                "volumes": [*injection.volumes, *mounts.volumes], "helpers": injection.extra_containers,
+                "cpu": cpu_units, "memory": host.Memory}
+
+    async def _register(self, members: list[Any], owner: Any, infra: Any) -> tuple[str, dict[str, str]]:
+        """Register one task definition for ``members`` (a group: one container definition each, the first
+        essential); its ARN and the ECS container name of each member."""
+        parts = [m.backend_state["member"] for m in members]
+        if len(members) == 1:
+            definitions = [parts[0]["definition"], *parts[0]["helpers"]]
+            volumes, names = parts[0]["volumes"], {owner.id: parts[0]["definition"]["name"]}
+            cpu_units, memory_bytes = parts[0]["cpu"], parts[0]["memory"]
+        else:
+            try:
+                pod = pods.pod_task([pods.Member(container_id=m.id, definition=p["definition"], volumes=p["volumes"],
+                                                 helpers=p["helpers"], cpu_units=p["cpu"], memory_bytes=p["memory"],
+                                                 docker_name=m.name) for m, p in zip(members, parts, strict=True)])
+            except ValueError as exc:
+                raise InvalidParameter(str(exc)) from None
+            definitions, volumes, names = pod.container_definitions, pod.volumes, pod.names
+            cpu_units, memory_bytes = pod.cpu_units, pod.memory_bytes
+        try:
+            cpu, memory = taskdef.fargate_size(cpu_units, memory_bytes)
+        except taskdef.TaskDefinitionError as exc:
+            raise InvalidParameter(f"ecs backend: {exc}") from None
+        request = taskdef.task_request(taskdef.family(owner.id), definitions, cpu=cpu, memory=memory,
+                                       execution_role_arn=infra.execution_role_arn,
+                                       task_role_arn=self.config.task_role_arn, tags=self._tags(owner),
+                                       volumes=volumes)
         answer = await self.clients.call("ecs", "register_task_definition", **request)
-        container.backend_state.update({
-            "task_definition": answer["taskDefinition"]["taskDefinitionArn"], "container_name": name,
-            "cluster": infra.cluster, "log_group": infra.log_group, "tasks": [], "task": ""})
+        return answer["taskDefinition"]["taskDefinitionArn"], names
+
+    def _group(self, container: Any) -> list[Any]:
+        """The containers that run in one task with ``container`` (itself included, the root first)."""
+        group = self.context.workload_group(container) if self.context.workload_group is not None else [container]
+        return list(group) or [container]
+
+    def _running_group_task(self, group: list[Any]) -> str:
+        """The task the group's members run in now, if one runs."""
+        for member in group:
+            arn = member.backend_state.get("task", "")
+            if arn and member.backend_state.get("group_definition") and self.watcher.pending(arn):
+                return arn
+        return ""
 
     def _tags(self, container: Any) -> dict[str, str]:
         return tags.base(container.id, self.config.instance) | tags.from_labels(container.config.Labels)
@@ -128,15 +175,45 @@ class EcsBackend(AgentBackendHooks):
     async def sockerless_container_start(self, container: Any, io: Any) -> Any:
         state = container.backend_state
         infra = await self.infra.get()
-        state["token"] = new_token()
-        self.context.agents.expect(container.id, state["token"])
+        group = self._group(container)
+        if len(group) == 1:
+            arn = await self._launch(infra, [container], state["task_definition"])
+        else:
+            arn = self._running_group_task(group)
+            if arn and state.get("task") != arn:
+                raise Conflict(f"ecs backend: container {container.name} was created after its group's task started; "
+                               "ECS cannot add a container to a running task: stop the group and start it again")
+            if not arn:
+                previous = {m.backend_state.get("group_definition", "") for m in group}
+                definition, names = await self._register(group, group[0], infra)
+                for member in group:
+                    member.backend_state.update({"container_name": names[member.id], "group_definition": definition})
+                for old in filter(None, previous - {definition}):  # the group's last launch is over
+                    await self._delete_task_definition(old)
+                arn = await self._launch(infra, group, definition)
+        return await self._follow_start(container, io, arn)
+
+    async def _launch(self, infra: Any, members: list[Any], task_definition: str) -> str:
+        """RunTask for ``members`` (each gets a fresh agent token); the task's ARN, recorded in each member."""
         url = await self.context.agents.reverse_url()
-        groups = await self.networks.security_groups(container, infra.security_groups)
-        task = await self.tasks.run(infra, state["task_definition"], state["container_name"],
-                                    run_environment(url, state["token"]), self._tags(container), groups)
+        environments = {}
+        groups = list(infra.security_groups)
+        for member in members:
+            member.backend_state["token"] = new_token()
+            self.context.agents.expect(member.id, member.backend_state["token"])
+            environments[member.backend_state["container_name"]] = run_environment(url, member.backend_state["token"])
+            groups = await self.networks.security_groups(member, groups)
+        task = await self.tasks.run(infra, task_definition, pods.member_overrides(environments),
+                                    self._tags(members[0]), groups)
         arn = task["taskArn"]
-        state["task"] = arn
-        state["tasks"] = [*state.get("tasks", []), arn]
+        for member in members:
+            member.backend_state["task"] = arn
+            member.backend_state["tasks"] = [*member.backend_state.get("tasks", []), arn]
+        return arn
+
+    async def _follow_start(self, container: Any, io: Any, arn: str) -> Any:
+        """Wait for the task to run and the container's agent to dial in; its main process."""
+        state = container.backend_state
         ended = self.watcher.watch(state["cluster"], arn)
         try:
             running = await self.tasks.wait_started(state["cluster"], arn, self.config.start_timeout)
@@ -196,13 +273,19 @@ class EcsBackend(AgentBackendHooks):
     async def sockerless_container_remove(self, container: Any) -> None:
         state = container.backend_state
         cluster = state.get("cluster", self.config.cluster)
+        group = self._group(container)
+        others_run = any(m.state.Running for m in group if m.id != container.id)
         for arn in state.get("tasks", []):
             known = self.watcher.latest(arn)
-            if known is None or known.get("lastStatus") != "STOPPED":
+            shared = others_run and arn == state.get("task")
+            if not shared and (known is None or known.get("lastStatus") != "STOPPED"):
                 await self.tasks.stop(cluster, arn, "sockerless: container removed")
-            self.watcher.forget(arn)
-        definition = state.get("task_definition")
-        if definition:
+            if not shared:
+                self.watcher.forget(arn)
+        definitions = [state.get("task_definition", "")]
+        if not [m for m in group if m.id != container.id and m.state.Status != "removing"]:
+            definitions.append(state.get("group_definition", ""))  # the group's last member removes it
+        for definition in filter(None, definitions):
             await self._delete_task_definition(definition)
         await self._delete_log_streams(state)
         await self.agent_bridge.forget(container)
@@ -308,7 +391,8 @@ class EcsBackend(AgentBackendHooks):
 
     async def _clean_orphans(self, containers: list[Any], kept: list[Any]) -> None:
         keep_tasks = {c.backend_state["task"] for c in kept if c.id not in self._ended_while_away}
-        keep_definitions = {c.backend_state.get("task_definition", "") for c in containers}
+        keep_definitions = {c.backend_state.get(key, "") for c in containers
+                            for key in ("task_definition", "group_definition")}
         cleaner = OrphanCleaner(self.clients, self.config.cluster, self.config.instance, self.config.started_by)
         try:
             report = await cleaner.run(keep_tasks, keep_definitions)

@@ -65,11 +65,11 @@ class NetworkMapper:
     async def joined(self, container: Any) -> list[tuple[Any, networks.NetworkState]]:
         """``(endpoint, state)`` of every user network the container is on."""
         found = []
-        for endpoint in container.networks.values():
-            if endpoint.NetworkID:
-                state = await self.state(endpoint.NetworkID)
-                if state is not None:
-                    found.append((endpoint, state))
+        for name in networks.user_networks(container.networks):
+            endpoint = container.networks[name]
+            state = await self.state(endpoint.NetworkID) if endpoint.NetworkID else None
+            if state is not None:
+                found.append((endpoint, state))
         return found
 
     async def security_groups(self, container: Any, base: list[str]) -> list[str]:
@@ -88,8 +88,8 @@ class NetworkMapper:
         if not ip:
             return
         for endpoint, state in await self.joined(container):
-            names = [container.name, *(endpoint.Aliases or []), *(endpoint.DNSNames or [])]
-            await networks.register_names(self.clients, state, container_id=container.id, names=names, ip=ip)
+            await networks.register_names(self.clients, state, container_id=container.id,
+                                          names=networks.endpoint_names(container.name, endpoint), ip=ip)
 
     async def deregister(self, container: Any) -> None:
         """Remove the container's names from every network it is on."""

@@ -28,6 +28,7 @@ NAMESPACE_SUFFIX = "sockerless"
 DNS_TTL = 10
 OPERATION_POLL = 0.5
 OPERATION_TIMEOUT = 120.0
+GROUP_RELEASE_TIMEOUT = 180.0
 _LABEL = re.compile(r"[^a-z0-9-]+")
 
 
@@ -130,8 +131,22 @@ async def remove_network(clients: AwsClients, state: NetworkState) -> None:
                                                InstanceId=instance["Id"]))
         await _ignore_missing(clients.call("servicediscovery", "delete_service", Id=service["Id"]))
     await _ignore_missing(clients.call("servicediscovery", "delete_namespace", Id=state.namespace_id))
-    await _ignore_missing(clients.call("ec2", "delete_security_group", GroupId=state.security_group))
+    await _delete_group(clients, state.security_group)
     state.services.clear()
+
+
+async def _delete_group(clients: AwsClients, group_id: str, timeout: float = GROUP_RELEASE_TIMEOUT) -> None:
+    """Delete a security group, waiting while ENIs of stopped tasks still hold it (EC2's DependencyViolation)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            await _ignore_missing(clients.call("ec2", "delete_security_group", GroupId=group_id))
+            return
+        except CloudError as exc:
+            if exc.code != "DependencyViolation" or loop.time() > deadline:
+                raise
+        await asyncio.sleep(OPERATION_POLL * 4)
 
 
 async def _ignore_missing(call: Any) -> Any:
@@ -178,7 +193,14 @@ async def _service(clients: AwsClients, state: NetworkState, name: str) -> str:
 
 
 async def deregister_names(clients: AwsClients, state: NetworkState, container_id: str) -> None:
-    """Remove the container's instances from every service of the network (at task stop; gone is fine)."""
+    """Remove the container's instances from every service of the network (at task stop; gone is fine).
+
+    The services are listed from Cloud Map, so names registered by an earlier daemon process (not in
+    ``state.services`` of a record saved before) are removed too."""
+    listed = await _ignore_missing(clients.paginate(
+        "servicediscovery", "list_services", "Services",
+        Filters=[{"Name": "NAMESPACE_ID", "Values": [state.namespace_id], "Condition": "EQ"}])) or []
+    state.services.update({s["Name"]: s["Id"] for s in listed})
     for service_id in state.services.values():
         await _ignore_missing(clients.call("servicediscovery", "deregister_instance", ServiceId=service_id,
                                            InstanceId=instance_id(container_id)))

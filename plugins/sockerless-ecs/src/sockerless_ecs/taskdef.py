@@ -185,17 +185,25 @@ class TaskSpec:
 
 def register_request(task: TaskSpec, log_group: str, region: str) -> dict[str, Any]:
     """The ``RegisterTaskDefinition`` parameters of ``task`` (Fargate, ``awsvpc``)."""
+    return task_request(task.family, [container_definition(c, log_group, region) for c in task.containers],
+                        cpu=task.cpu, memory=task.memory, execution_role_arn=task.execution_role_arn,
+                        task_role_arn=task.task_role_arn, tags=task.tags, volumes=task.volumes)
+
+
+def task_request(family: str, definitions: list[dict[str, Any]], *, cpu: int, memory: int,
+                 execution_role_arn: str = "", task_role_arn: str = "", tags: Mapping[str, str] | None = None,
+                 volumes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``RegisterTaskDefinition`` parameters for ready container definitions (Fargate, ``awsvpc``)."""
     request: dict[str, Any] = {
-        "family": task.family, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
-        "cpu": str(task.cpu), "memory": str(task.memory),
-        "containerDefinitions": [container_definition(c, log_group, region) for c in task.containers],
+        "family": family, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
+        "cpu": str(cpu), "memory": str(memory), "containerDefinitions": list(definitions),
     }
-    if task.execution_role_arn:
-        request["executionRoleArn"] = task.execution_role_arn
-    if task.task_role_arn:
-        request["taskRoleArn"] = task.task_role_arn
-    if task.volumes:
-        request["volumes"] = list(task.volumes)
-    if task.tags:
-        request["tags"] = [{"key": k, "value": v} for k, v in task.tags.items()]
+    if execution_role_arn:
+        request["executionRoleArn"] = execution_role_arn
+    if task_role_arn:
+        request["taskRoleArn"] = task_role_arn
+    if volumes:
+        request["volumes"] = list(volumes)
+    if tags:
+        request["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
     return request

@@ -26,9 +26,8 @@ class TaskControl:
         self.assign_public_ip = assign_public_ip
         self.started_by = started_by
 
-    async def run(self, infra: Infrastructure, task_definition: str, container: str,
-                  environment: list[dict[str, str]], task_tags: dict[str, str],
-                  security_groups: list[str]) -> dict[str, Any]:
+    async def run(self, infra: Infrastructure, task_definition: str, overrides: dict[str, Any],
+                  task_tags: dict[str, str], security_groups: list[str]) -> dict[str, Any]:
         """Start one task; its description. RunTask failures become a ``StartError``."""
         network: dict[str, Any] = {"subnets": infra.subnets, "assignPublicIp": self.assign_public_ip}
         if security_groups:
@@ -36,7 +35,7 @@ class TaskControl:
         answer = await self.clients.call(
             "ecs", "run_task", cluster=infra.cluster, taskDefinition=task_definition, launchType="FARGATE", count=1,
             networkConfiguration={"awsvpcConfiguration": network}, startedBy=self.started_by,
-            overrides={"containerOverrides": [{"name": container, "environment": environment}]},
+            overrides=overrides,
             tags=tags.to_key_value(task_tags))
         started = answer.get("tasks") or []
         if not started:

@@ -31,6 +31,23 @@ def _task_id(task: TaskRecord) -> str:
     return task.arn.rsplit("/", 1)[-1]
 
 
+class _TaskRun:
+    """One run of a task: its containers' specs, ordering progress and started workloads."""
+
+    def __init__(self, task: TaskRecord, definitions: dict[str, dict[str, Any]]) -> None:
+        self.task = task
+        self.definitions = definitions
+        self.order = Ordering(definitions)
+        self.essential = {name for name, c in definitions.items() if c.get("essential", True)}
+        self.pending = list(definitions)
+        self.since = time.monotonic()
+        self.changed = threading.Event()
+        """Set whenever a container exits, becomes (un)healthy or is stopped for its dependencies."""
+        self.started: dict[str, Workload] = {}
+        self.specs: dict[str, WorkloadSpec] = {}
+        self.sinks: dict[str, Any] = {}
+
+
 class TaskRunner:
     """Runs tasks on an executor and keeps their views up to date."""
 
@@ -106,12 +123,12 @@ class TaskRunner:
         stop_event = self._stop_requested[task.arn]
         self._step(task, "PENDING")
         definitions = {c["name"]: c for c in task_def["containerDefinitions"]}
-        started: dict[str, Workload] = {}
-        self._workloads[task.arn] = started
+        run = _TaskRun(task, definitions)
+        self._workloads[task.arn] = run.started
         try:
             paths = self.volumes.prepare(_task_id(task), task.region, task_def, self._zone(task))
-            specs = {name: self._spec(task, c, overrides, paths, definitions) for name, c in definitions.items()}
-            sinks = {name: self._sink(task, c) for name, c in definitions.items()}
+            run.specs = {name: self._spec(task, c, overrides, paths, definitions) for name, c in definitions.items()}
+            run.sinks = {name: self._sink(task, c) for name, c in definitions.items()}
         except StartFailure as exc:
             for name in definitions:
                 self.model.update_container(task, name, lastStatus="STOPPED", reason=str(exc))
@@ -119,57 +136,61 @@ class TaskRunner:
             return
         now = epoch()
         self.model.update_task(task, pullStartedAt=now, pullStoppedAt=now)
-        order = Ordering(definitions)
-        changed = threading.Event()
-        essential = {name for name, c in definitions.items() if c.get("essential", True)}
-        pending = list(definitions)
-        since = time.monotonic()
         running = False
         while not stop_event.is_set():
-            for name in list(pending):
-                verdict, reason = order.readiness(name)
-                timeout = definitions[name].get("startTimeout")
-                if verdict == WAIT and timeout and time.monotonic() - since > float(timeout):
-                    verdict, reason = NEVER, order.failure(name, order.waiting_on(name) or {},
-                                                           f"startTimeout of {timeout}s passed")
-                if verdict == WAIT:
-                    continue
-                pending.remove(name)
-                if verdict == NEVER:
-                    order.progress[name].stopped = True
-                    order.progress[name].exit_code = DEPENDENCY_EXIT_CODE
-                    self.model.update_container(task, name, lastStatus="STOPPED", exitCode=DEPENDENCY_EXIT_CODE,
-                                                reason=reason)
-                    changed.set()
-                    continue
-                try:
-                    workload = started[name] = self.executor.start(specs[name], sinks[name])
-                except StartFailure as exc:
-                    self.model.update_container(task, name, lastStatus="STOPPED", reason=str(exc))
-                    self._stop_all(task, started, order)
-                    self._finish(task, "TaskFailedToStart", str(exc))
-                    return
-                order.progress[name].started = True
-                self.model.update_container(task, name, lastStatus="RUNNING", runtimeId=workload.runtime_id)
-                threading.Thread(target=self._watch, args=(task, name, workload, order, changed), daemon=True).start()
-                check = health_check(definitions[name])
-                if check is not None:
-                    threading.Thread(target=self._probe, args=(task, name, workload, check, order, essential,
-                                                               changed), daemon=True).start()
-            if not running and all(order.progress[n].started for n in essential):
+            failure = self._start_ready(run)
+            if failure is not None:
+                self._stop_all(task, run.started, run.order)
+                self._finish(task, "TaskFailedToStart", failure)
+                return
+            if not running and all(run.order.progress[n].started for n in run.essential):
                 running = True
                 self._step(task, "RUNNING", startedAt=epoch(), connectivity="CONNECTED", connectivityAt=epoch())
-            if any(order.progress[n].stopped for n in essential):
+            if any(run.order.progress[n].stopped for n in run.essential):
                 break
-            changed.wait(0.05)
-            changed.clear()
+            run.changed.wait(0.05)
+            run.changed.clear()
         if not stop_event.is_set() and task.view["desiredStatus"] != "STOPPED":
             self.model.update_task(task, desiredStatus="STOPPED", stopCode="EssentialContainerExited",
                                    stoppedReason="Essential container in task exited", stoppingAt=epoch())
         self._step(task, "DEACTIVATING")
         self._step(task, "STOPPING")
-        self._stop_all(task, started, order)
+        self._stop_all(task, run.started, run.order)
         self._finish(task, task.view.get("stopCode") or "UserInitiated", task.view.get("stoppedReason") or "")
+
+    def _start_ready(self, run: _TaskRun) -> str | None:
+        """Start the containers whose dependencies are met, stop those whose dependencies never will be;
+        the reason when a container cannot start (the task fails to start)."""
+        task, order = run.task, run.order
+        for name in list(run.pending):
+            verdict, reason = order.readiness(name)
+            timeout = run.definitions[name].get("startTimeout")
+            if verdict == WAIT and timeout and time.monotonic() - run.since > float(timeout):
+                verdict, reason = NEVER, order.failure(name, order.waiting_on(name) or {},
+                                                       f"startTimeout of {timeout}s passed")
+            if verdict == WAIT:
+                continue
+            run.pending.remove(name)
+            if verdict == NEVER:
+                order.progress[name].stopped = True
+                order.progress[name].exit_code = DEPENDENCY_EXIT_CODE
+                self.model.update_container(task, name, lastStatus="STOPPED", exitCode=DEPENDENCY_EXIT_CODE,
+                                            reason=reason)
+                run.changed.set()
+                continue
+            try:
+                workload = run.started[name] = self.executor.start(run.specs[name], run.sinks[name])
+            except StartFailure as exc:
+                self.model.update_container(task, name, lastStatus="STOPPED", reason=str(exc))
+                return str(exc)
+            order.progress[name].started = True
+            self.model.update_container(task, name, lastStatus="RUNNING", runtimeId=workload.runtime_id)
+            threading.Thread(target=self._watch, args=(task, name, workload, order, run.changed), daemon=True).start()
+            check = health_check(run.definitions[name])
+            if check is not None:
+                threading.Thread(target=self._probe, args=(task, name, workload, check, order, run.essential,
+                                                           run.changed), daemon=True).start()
+        return None
 
     def _watch(self, task: TaskRecord, name: str, workload: Workload, order: Ordering,
                changed: threading.Event) -> None:
