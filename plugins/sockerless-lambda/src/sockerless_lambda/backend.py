@@ -12,6 +12,7 @@ longer knows are deleted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -30,7 +31,7 @@ from sockerless_aws import AwsClients, CloudError, tags
 from sockerless_aws.settings import SettingsError
 
 from .cloudlogs import FunctionLogs
-from .functions import check_supported, create_request, function_name, host_root, log_group
+from .functions import check_supported, create_request, function_name, host_root, log_group, roots_dir
 from .invocations import UNKNOWN_EXIT, Invocation, InvocationProcess
 from .settings import BACKEND, ROLE_NAME, LambdaSettings
 
@@ -227,12 +228,21 @@ class LambdaBackend(AgentBackendHooks):
         functions = await self.clients.paginate("lambda", "list_functions", "Functions")
         existing = {f["FunctionName"]: f for f in functions}
         await self._delete_orphans([f for n, f in existing.items() if n.startswith(self.settings.prefix) and n not in known])
+        await asyncio.to_thread(self._delete_orphan_roots, {c.id for c in containers})
         alive = [c for n, c in known.items() if c.state.Running and n in existing and c.backend_state.get("token")]
         for container in alive:
             self.context.agents.expect(container.id, container.backend_state["token"])
         if alive:
             await self.context.agents.reverse_url()
         return alive
+
+    def _delete_orphan_roots(self, ids: set[str]) -> None:
+        """Host injection: directories of containers the daemon no longer has."""
+        roots = roots_dir(str(self.context.data_dir))
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.listdir(roots):
+                if entry not in ids:
+                    shutil.rmtree(os.path.join(roots, entry), ignore_errors=True)
 
     async def _delete_orphans(self, candidates: list[dict[str, Any]]) -> None:
         """Functions tagged for this daemon that it no longer has a container for."""

@@ -99,9 +99,14 @@ def environment(container: Any) -> dict[str, str]:
     return variables
 
 
+def roots_dir(data_dir: str) -> str:
+    """Host injection: where the containers' directories are."""
+    return os.path.join(data_dir, "roots")
+
+
 def host_root(data_dir: str, container_id: str) -> str:
     """Host injection: the directory the container's ``docker cp`` and working directory live in."""
-    return os.path.join(data_dir, "roots", container_id)
+    return os.path.join(roots_dir(data_dir), container_id)
 
 
 def create_request(settings: LambdaSettings, container: Any, *, role: str, connect_url: str, root: str,
