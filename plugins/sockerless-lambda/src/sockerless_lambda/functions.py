@@ -18,6 +18,8 @@ PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "IN
 """How the lines Lambda itself writes into a function's log stream begin (not the workload's output)."""
 AGENT_LINES = "sockerless-agent: "
 """The agent's own log and messages (on the function's stderr, so in CloudWatch, but not the workload's output)."""
+CONNECT_MARGIN = 10.0
+"""The agent gives up on the daemon this much later than ``docker start`` gives up on the agent."""
 ROOT_USERS = ("", "root", "0", "0:0", "root:root")
 
 
@@ -81,7 +83,8 @@ def agent_argv(settings: LambdaSettings, container_id: str, connect_url: str, ar
                                       "the image and set the backend option agent-path (SOCKERLESS_LAMBDA_AGENT_PATH) "
                                       "to its path")
     argv = [*agent, "--lambda", "--connect", connect_url, "--container", container_id,
-            "--log-level", settings.agent_log_level, "--linger", f"{settings.agent_linger:g}"]
+            "--log-level", settings.agent_log_level, "--linger", f"{settings.agent_linger:g}",
+            "--connect-timeout", f"{settings.connect_timeout + CONNECT_MARGIN:g}"]
     if archive_root:
         argv += ["--archive-root", archive_root]
     if settings.agent_ca_file:
