@@ -110,7 +110,7 @@ def test_create_request_in_host_injection():
     assert entry[entry.index("--connect") + 1] == "ws://127.0.0.1:9/v1/agent/connect"
     assert entry[entry.index("--container") + 1] == CID
     assert entry[entry.index("--archive-root") + 1] == "/data/roots/x"
-    assert entry[entry.index("--connect-timeout") + 1] == "40"  # the simulator's 30 s, plus the margin
+    assert entry[entry.index("--connect-timeout") + 1] == "35"  # the simulator's 30 s, plus the margin
     assert image_config["Command"] == ["sh", "-c", "exit 4"]
     assert image_config["WorkingDirectory"] == "/data/roots/x/app"
     assert request["Environment"] == {"Variables": {"PATH": "/bin", "A": "2"}}

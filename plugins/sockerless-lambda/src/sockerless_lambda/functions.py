@@ -18,7 +18,7 @@ PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "IN
 """How the lines Lambda itself writes into a function's log stream begin (not the workload's output)."""
 AGENT_LINES = "sockerless-agent: "
 """The agent's own log and messages (on the function's stderr, so in CloudWatch, but not the workload's output)."""
-CONNECT_MARGIN = 10.0
+CONNECT_MARGIN = 5.0
 """The agent gives up on the daemon this much later than ``docker start`` gives up on the agent."""
 ROOT_USERS = ("", "root", "0", "0:0", "root:root")
 
