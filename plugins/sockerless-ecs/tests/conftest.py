@@ -22,7 +22,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(REPO / "tests"), str(R
 
 from awssim import SimulatorProcess, start_simulator  # noqa: E402
 from daemon import Daemon  # noqa: E402
-from ecs_support import remove_all, start_ecs_daemon  # noqa: E402
+from ecs_support import PULL_SECRET, remove_all, start_ecs_daemon  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,8 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorProcess]:
 @pytest.fixture(scope="module")
 def ecsd(tmp_path_factory: pytest.TempPathFactory, sim: SimulatorProcess, services: dict[str, str]) -> Iterator[Daemon]:
     """The module's daemon on the ecs backend."""
-    d = start_ecs_daemon(tmp_path_factory.mktemp("ecsd"), sim, services["registry"])
+    d = start_ecs_daemon(tmp_path_factory.mktemp("ecsd"), sim, services["registry"],
+                         "--backend-opt", f"repository-credentials={PULL_SECRET}")
     yield d
     remove_all(d)
     d.stop()

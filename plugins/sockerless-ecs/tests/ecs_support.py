@@ -7,6 +7,9 @@ from pathlib import Path
 from awssim import SimulatorProcess
 from daemon import Daemon
 
+PULL_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:sockerless-pull"
+"""A made-up pull secret for the module daemons: the process executor pulls no image, the task definition carries it."""
+
 
 def start_ecs_daemon(workdir: Path, sim: SimulatorProcess, registry: str, *extra: str) -> Daemon:
     """A daemon on the ecs backend pointed at ``sim``, with ``alpine`` pulled through the registry mirror."""

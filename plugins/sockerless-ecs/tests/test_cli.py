@@ -8,6 +8,7 @@ import tarfile
 import time
 
 import pytest
+from ecs_support import PULL_SECRET
 
 
 def out(result: subprocess.CompletedProcess) -> str:
@@ -40,7 +41,7 @@ def test_exec_runs_in_the_workload_and_files_persist_between_execs(ecsd, name, t
 
 def test_logs_follow_streams_until_exit(ecsd, name):
     out(ecsd.docker("run", "-d", "--name", name, "alpine", "sh", "-c",
-                    "for i in 1 2 3 4; do echo line$i; sleep 0.4; done; echo bye >&2"))
+                    "for i in 1 2 3 4; do echo line$i; sleep 1; done; echo bye >&2"))
     follow = subprocess.Popen(["docker", "-H", ecsd.host, "logs", "-f", name], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
     first = follow.stdout.readline()
@@ -126,7 +127,7 @@ def test_a_command_that_cannot_start_fails_like_docker(ecsd, ecs_leftovers, tmp_
 
 def test_resources_and_ports_reach_the_task_definition(ecsd, name, sim):
     out(ecsd.docker("create", "--name", name, "--cpus", "0.6", "--memory", "1500m", "-p", "8080:80", "--expose", "53/udp",
-                    "--label", "team=blue", "-e", "A=1", "-u", "1234", "alpine", "true"))
+                    "--label", "team=blue", "-e", "A=1", "-w", "/tmp", "alpine", "true"))
     cid = out(ecsd.docker("inspect", "-f", "{{.Id}}", name)).strip()
     ecs = sim.client("ecs")
     (arn,) = ecs.list_task_definitions(familyPrefix=f"sockerless-{cid[:12]}")["taskDefinitionArns"]
@@ -134,10 +135,12 @@ def test_resources_and_ports_reach_the_task_definition(ecsd, name, sim):
     definition = described["taskDefinition"]
     assert (definition["cpu"], definition["memory"]) == ("1024", "2048")
     assert definition["networkMode"] == "awsvpc" and definition["requiresCompatibilities"] == ["FARGATE"]
+    assert definition["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
     assert definition["executionRoleArn"].endswith(":role/sockerless-ecs-execution")
     (main,) = definition["containerDefinitions"]
-    assert main["image"] == "alpine" and main["command"] == ["true"] and main["user"] == "1234"
+    assert main["image"] == "alpine" and main["command"] == ["true"] and main["workingDirectory"] == "/tmp"
     assert main["entryPoint"][-1] == "--" and "sockerless_agent" in main["entryPoint"]
+    assert main["repositoryCredentials"] == {"credentialsParameter": PULL_SECRET}
     assert {"name": "A", "value": "1"} in main["environment"]
     assert not any("TOKEN" in e["name"] for e in main["environment"]), "the agent token never goes into a definition"
     assert sorted((p["containerPort"], p["protocol"]) for p in main["portMappings"]) == [(53, "udp"), (80, "tcp")]
@@ -219,6 +222,9 @@ def test_containers_sharing_a_network_namespace_run_as_one_task(ecsd, name, sim,
     root_id = out(ecsd.docker("create", "--name", root, "alpine", "sh", "-c", "echo root-here; exec tail -f /dev/null")).strip()
     member_id = out(ecsd.docker("create", "--name", member, "--network", f"container:{root}", "alpine", "sh", "-c",
                                 "echo member-here; exec tail -f /dev/null")).strip()
+    quick = f"{name}-c"
+    quick_id = out(ecsd.docker("create", "--name", quick, "--network", f"container:{root}", "alpine", "sh", "-c",
+                               "exit 5")).strip()
     out(ecsd.docker("start", root))
     out(ecsd.docker("start", member))
     ecs = sim.client("ecs")
@@ -226,13 +232,45 @@ def test_containers_sharing_a_network_namespace_run_as_one_task(ecsd, name, sim,
                                include=["TAGS"])["tasks"]
     (task,) = [t for t in tasks if {"key": "sockerless:container", "value": root_id} in t["tags"]]
     definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])["taskDefinition"]
-    assert [(c["name"], c["essential"]) for c in definition["containerDefinitions"]] == [(root, True), (member, False)]
+    assert [(c["name"], c["essential"]) for c in definition["containerDefinitions"]] == [
+        (root, True), (member, False), (quick, False)]
+
+    def quick_ended() -> bool:
+        (now,) = ecs.describe_tasks(cluster="sockerless", tasks=[task["taskArn"]])["tasks"]
+        return any(c["name"] == quick and c["lastStatus"] == "STOPPED" for c in now["containers"])
+
+    wait_for(quick_ended, 30)
+    started = ecsd.docker("start", "-a", quick)
+    assert started.returncode == 5, started.stderr
+    assert out(ecsd.docker("inspect", "-f", "{{.State.Running}}", root)) == "true\n", "a member's end leaves the task"
     assert out(ecsd.docker("exec", member, "echo", "exec-in-member")) == "exec-in-member\n"
     wait_for(lambda: "member-here" in ecsd.docker("logs", member).stdout.decode())
     assert "root-here" in out(ecsd.docker("logs", root)) and "member-here" not in out(ecsd.docker("logs", root))
     out(ecsd.docker("stop", root))
     assert wait_for(lambda: ecsd.docker("inspect", "-f", "{{.State.Running}}", member).stdout == b"false\n", 40), \
         "the member ends with the task"
-    out(ecsd.docker("rm", member, root))
-    for cid in (root_id, member_id):
+    out(ecsd.docker("rm", member, root, quick))
+    for cid in (root_id, member_id, quick_id):
         assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}
+
+
+def test_cp_into_a_container_that_does_not_run_is_refused_at_once(ecsd, name, tmp_path):
+    out(ecsd.docker("create", "--name", name, "alpine", "true"))
+    source = tmp_path / "f"
+    source.write_text("x")
+    began = time.monotonic()
+    refused = ecsd.docker("cp", str(source), f"{name}:/tmp/")
+    assert refused.returncode != 0
+    assert time.monotonic() - began < 5, "no wait for an agent that cannot come"
+    payload = io.BytesIO()
+    with tarfile.open(fileobj=payload, mode="w") as tar:
+        tar.addfile(tarfile.TarInfo("empty"), io.BytesIO(b""))
+    status, _, body = ecsd.request("PUT", f"/containers/{name}/archive?path=/tmp", body=payload.getvalue(),
+                                   headers={"Content-Type": "application/x-tar"})
+    assert status == 409 and b"to be running" in body, body
+    ecsd.docker("rm", name, check=True)
+
+
+def test_a_user_is_refused_where_it_cannot_be_applied(ecsd, name):
+    refused = ecsd.docker("create", "--name", name, "-u", "65534", "alpine", "id", "-u")
+    assert refused.returncode != 0 and b"User (-u) cannot be applied" in refused.stderr, refused.stderr

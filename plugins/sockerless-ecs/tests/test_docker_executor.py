@@ -37,6 +37,11 @@ def test_run_in_a_real_container_keeps_streams_and_exit_code(sidecard):
     assert (result.returncode, result.stdout, result.stderr) == (4, b"out\n", b"err\n"), result.stderr
 
 
+def test_user_and_workdir_apply_in_the_container(sidecard):
+    result = sidecard.docker("run", "--rm", "-u", "65534", "-w", "/tmp", "alpine", "sh", "-c", "id -u; pwd")
+    assert (result.returncode, result.stdout) == (0, b"65534\n/tmp\n"), result.stderr
+
+
 def test_exec_and_cp_inside_the_container(sidecard, tmp_path):
     name = f"ecs-{uuid.uuid4().hex[:8]}"
     sidecard.docker("run", "-d", "--name", name, "alpine", "tail", "-f", "/dev/null", check=True)

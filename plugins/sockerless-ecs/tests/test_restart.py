@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import docker
 import pytest
 from ecs_support import remove_all, start_ecs_daemon
 
@@ -66,8 +67,17 @@ def test_containers_survive_a_daemon_crash(restartable, sim, tmp_path, wait_for,
     assert orphan["desiredStatus"] == "STOPPED", "the orphaned task was stopped"
     assert orphan_definition not in d.docker("ps", "-a", check=True).stdout.decode()
 
-    d.docker("stop", "-t", "2", "keeper", check=True)
-    assert d.docker("inspect", "-f", "{{.State.Running}}", "keeper").stdout == b"false\n"
+    client = docker.DockerClient(base_url=d.host, timeout=60)  # the same container through docker-py
+    try:
+        kept = client.containers.get("keeper")
+        assert kept.status == "running"
+        assert kept.exec_run(["cat", str(marker)]).output == b"kept\n"
+        assert b"before-the-crash" in kept.logs()
+        kept.stop(timeout=2)
+        kept.reload()
+        assert kept.status == "exited"
+    finally:
+        client.close()
     d.docker("rm", "keeper", "shorty", check=True)
     for cid in (keeper, shorty):
         assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}

@@ -97,3 +97,10 @@ def test_register_request_is_a_fargate_awsvpc_definition_with_awslogs():
 def test_empty_fields_are_left_out():
     bare = taskdef.container_definition(taskdef.ContainerSpec(name="m", image="i", entry_point=[], command=[]), "g", "r")
     assert not {"entryPoint", "command", "workingDirectory", "user", "dockerLabels"} & set(bare)
+
+
+def test_runtime_platform_follows_the_image_architecture():
+    assert taskdef.runtime_platform("amd64") == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
+    assert taskdef.runtime_platform("arm64")["cpuArchitecture"] == "ARM64"
+    with pytest.raises(taskdef.TaskDefinitionError, match="not s390x"):
+        taskdef.runtime_platform("s390x")

@@ -28,6 +28,7 @@ from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, Star
 from sockerless.plugins.hookspecs import hookimpl
 from sockerless.signals import SIGKILL, SIGTERM
 from sockerless_aws import AwsClients, CloudError, read_log_events, tags
+from sockerless_aws.settings import SettingsError
 
 from . import pods, taskdef
 from .cleanup import OrphanCleaner
@@ -47,6 +48,8 @@ CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.TTY, Ca
                           Capability.NETWORKS})
 HONOURED = frozenset({"NanoCpus", "CpuQuota", "CpuPeriod", "Memory"})
 AGENT_CONNECT_TIMEOUT = 30.0
+FAILURE_WAIT = 15.0
+"""Seconds a failed start waits for its stopped task's description (exit code and reason)."""
 _IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
 
 
@@ -55,7 +58,10 @@ class EcsBackend(AgentBackendHooks):
 
     def __init__(self, context: Any) -> None:
         self.context = context
-        self.config = EcsConfig.load(context.options, context.data_dir)
+        try:
+            self.config = EcsConfig.load(context.options, context.data_dir)
+        except SettingsError as exc:  # the daemon reports a RuntimeError as one line and exits 1
+            raise RuntimeError(str(exc)) from None
         self.clients = AwsClients(self.config.aws)
         self.infra = InfraProvider(self.config, self.clients)
         self.volumes = VolumeMapper(self.config, self.clients, self.infra)
@@ -96,6 +102,10 @@ class EcsBackend(AgentBackendHooks):
 
     async def _member(self, container: Any, image: Any, infra: Any) -> dict[str, Any]:
         """The container as one container definition, with the task volumes and helper containers it needs."""
+        if self.config.agent_injection == "host" and container.config.User:
+            raise InvalidParameter("ecs backend: with agent-injection=host the simulator's process executor runs "
+                                   "commands as its own user, so User (-u) cannot be applied; use the docker "
+                                   "executor with agent-injection=sidecar")
         injection = inject(self.config, container.id, bool(container.config.Tty), bool(container.config.OpenStdin),
                            self._agent_log(container.id))
         host = container.host_config
@@ -110,13 +120,19 @@ class EcsBackend(AgentBackendHooks):
         mounts = await self.volumes.task_mounts(list(container.mounts))
         spec = taskdef.ContainerSpec(
             name=taskdef.container_name(container.name), image=_image_reference(container.config.Image, image),
-            entry_point=injection.entry_point, command=[container.path, *container.args],
+            entry_point=injection.entry_point, command=[*filter(None, [container.path]), *container.args],
             env=list(container.config.Env or []), workdir=container.config.WorkingDir, user=container.config.User,
             ports=ports, labels=dict(container.config.Labels or {}), stop_timeout=taskdef.stop_timeout(stop),
-            extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points}))
+            extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points},
+                                    self._pull_credentials()))
         return {"definition": taskdef.container_definition(spec, infra.log_group, self.config.aws.region),
                 "volumes": [*injection.volumes, *mounts.volumes], "helpers": injection.extra_containers,
-                "cpu": cpu_units, "memory": host.Memory}
+                "cpu": cpu_units, "memory": host.Memory, "architecture": getattr(image, "Architecture", "") or "amd64"}
+
+    def _pull_credentials(self) -> dict[str, Any]:
+        """``repositoryCredentials`` when option ``repository-credentials`` names a secret."""
+        secret = self.config.repository_credentials
+        return {"repositoryCredentials": {"credentialsParameter": secret}} if secret else {}
 
     async def _register(self, members: list[Any], owner: Any, infra: Any) -> tuple[str, dict[str, str]]:
         """Register one task definition for ``members`` (a group: one container definition each, the first
@@ -139,10 +155,19 @@ class EcsBackend(AgentBackendHooks):
             cpu, memory = taskdef.fargate_size(cpu_units, memory_bytes)
         except taskdef.TaskDefinitionError as exc:
             raise InvalidParameter(f"ecs backend: {exc}") from None
+        architectures = {p.get("architecture", "amd64") for p in parts}
+        if len(architectures) > 1:
+            raise InvalidParameter(f"ecs backend: the containers of one task must share a CPU architecture, not "
+                                   f"{', '.join(sorted(architectures))}")
+        try:
+            platform = taskdef.runtime_platform(architectures.pop())
+        except taskdef.TaskDefinitionError as exc:
+            raise InvalidParameter(f"ecs backend: {exc}") from None
         request = taskdef.task_request(taskdef.family(owner.id), definitions, cpu=cpu, memory=memory,
                                        execution_role_arn=infra.execution_role_arn,
                                        task_role_arn=self.config.task_role_arn, tags=self._tags(owner),
                                        volumes=volumes)
+        request["runtimePlatform"] = platform
         answer = await self.clients.call("ecs", "register_task_definition", **request)
         return answer["taskDefinition"]["taskDefinitionArn"], names
 
@@ -176,10 +201,12 @@ class EcsBackend(AgentBackendHooks):
         state = container.backend_state
         infra = await self.infra.get()
         group = self._group(container)
+        launched = True
         if len(group) == 1:
             arn = await self._launch(infra, [container], state["task_definition"])
         else:
             arn = self._running_group_task(group)
+            launched = not arn
             if arn and state.get("task") != arn:
                 raise Conflict(f"ecs backend: container {container.name} was created after its group's task started; "
                                "ECS cannot add a container to a running task: stop the group and start it again")
@@ -191,7 +218,7 @@ class EcsBackend(AgentBackendHooks):
                 for old in filter(None, previous - {definition}):  # the group's last launch is over
                     await self._delete_task_definition(old)
                 arn = await self._launch(infra, group, definition)
-        return await self._follow_start(container, io, arn)
+        return await self._follow_start(container, io, arn, launched)
 
     async def _launch(self, infra: Any, members: list[Any], task_definition: str) -> str:
         """RunTask for ``members`` (each gets a fresh agent token); the task's ARN, recorded in each member."""
@@ -211,21 +238,33 @@ class EcsBackend(AgentBackendHooks):
             member.backend_state["tasks"] = [*member.backend_state.get("tasks", []), arn]
         return arn
 
-    async def _follow_start(self, container: Any, io: Any, arn: str) -> Any:
-        """Wait for the task to run and the container's agent to dial in; its main process."""
+    async def _follow_start(self, container: Any, io: Any, arn: str, launched: bool) -> Any:
+        """Wait for the task to run and the container's agent to dial in; its main process.
+
+        A failure stops the task only when this start ``launched`` it (a group member joining a
+        running task leaves its peers alone); a member whose container already ended in the
+        running task reports that exit at once.
+        """
         state = container.backend_state
         ended = self.watcher.watch(state["cluster"], arn)
         try:
             running = await self.tasks.wait_started(state["cluster"], arn, self.config.start_timeout)
+            mine = next((c for c in running.get("containers", []) if c.get("name") == state["container_name"]), {})
+            if not launched and mine.get("lastStatus") == "STOPPED":
+                io.stdout.close()
+                io.stderr.close()
+                return _Ended(ExitResult(code=exit_code(running, state["container_name"])))
             process = await self.agent_bridge.main_process(container, io, self._workload_exit(ended, state))
             await self.networks.register(container, running)
             return _Following(self._until_exit(container, process.wait()), process.pid)
         except StartError:
-            await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
+            if launched:
+                await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
             raise await self._start_failure(container, ended) from None
         except BaseException:
-            with contextlib.suppress(Exception):
-                await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
+            if launched:
+                with contextlib.suppress(Exception):
+                    await self.tasks.stop(state["cluster"], arn, "sockerless: the container failed to start")
             raise
 
     async def _until_exit(self, container: Any, ending: Any) -> ExitResult:
@@ -245,7 +284,7 @@ class EcsBackend(AgentBackendHooks):
         """Why the task ended before its agent dialled in: its stop reason and the last lines it wrote."""
         state = container.backend_state
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(ended), self.config.start_timeout)
+            await asyncio.wait_for(asyncio.shield(ended), min(self.config.start_timeout, FAILURE_WAIT))
         task = ended.result() if ended.done() and not ended.cancelled() else self.watcher.latest(state["task"])
         lines: list[str] = []
         with contextlib.suppress(CloudError):
@@ -316,6 +355,29 @@ class EcsBackend(AgentBackendHooks):
                 if exc.status not in (400, 404):
                     raise
 
+    # -- docker cp ---------------------------------------------------------------------------------
+    def _require_running(self, container: Any) -> None:
+        if not container.state.Running:
+            raise Conflict(f"ecs backend: docker cp needs container {container.name} to be running: "
+                           "a task's files exist only while it runs (copy after docker start)")
+
+    @hookimpl
+    async def sockerless_archive_stat(self, container: Any, path: str) -> dict[str, Any]:
+        self._require_running(container)
+        return await self.agent_bridge.archive_stat(container, path)
+
+    @hookimpl
+    async def sockerless_archive_get(self, container: Any, path: str) -> Any:
+        self._require_running(container)
+        return await self.agent_bridge.archive_get(container, path)
+
+    @hookimpl
+    async def sockerless_archive_put(self, container: Any, path: str, tar_stream: Any, no_overwrite_dir_non_dir: bool,
+                                     copy_uid_gid: bool) -> bool:
+        self._require_running(container)
+        await self.agent_bridge.archive_put(container, path, tar_stream, no_overwrite_dir_non_dir, copy_uid_gid)
+        return True
+
     # -- volumes -----------------------------------------------------------------------------------
     @hookimpl
     async def sockerless_volume_create(self, volume: Any) -> str:
@@ -355,8 +417,15 @@ class EcsBackend(AgentBackendHooks):
             return [taskdef.log_stream(state.get("container_name", ""), arn) for arn in state.get("tasks", [])]
 
         def finished() -> bool:
+            """Stopped, and its container in the task too (so its last lines have reached CloudWatch)."""
             current = state.get("task", "")
-            return not container.state.Running and not (current and self.watcher.pending(current))
+            if container.state.Running:
+                return False
+            if not (current and self.watcher.pending(current)):
+                return True
+            task = self.watcher.latest(current) or {}
+            return any(c.get("name") == state.get("container_name") and c.get("lastStatus") == "STOPPED"
+                       for c in task.get("containers", []))
 
         return read_log_events(self.clients, state.get("log_group", self.config.log_group), streams,
                                since_ns=int(options.get("since_ns") or 0), until_ns=int(options.get("until_ns") or 0),
@@ -372,7 +441,11 @@ class EcsBackend(AgentBackendHooks):
             by_cluster.setdefault(container.backend_state["cluster"], []).append(container)
         kept: list[Any] = []
         for cluster, members in by_cluster.items():
-            found, _ = await self.watcher.describe(cluster, [c.backend_state["task"] for c in members])
+            try:
+                found, _ = await self.watcher.describe(cluster, [c.backend_state["task"] for c in members])
+            except CloudError as exc:  # unknown now: follow them, the watcher and the agents will tell
+                log.warning("cannot describe the tasks of cluster %s at startup (%s); following them anyway", cluster, exc)
+                found = {c.backend_state["task"]: {"lastStatus": "UNKNOWN"} for c in members}
             for container in members:
                 task = found.get(container.backend_state["task"])
                 if task is None:

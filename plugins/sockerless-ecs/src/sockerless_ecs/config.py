@@ -30,6 +30,8 @@ class EcsConfig:
     execution_role_arn: str = ""
     task_role_arn: str = ""
     log_group: str = DEFAULT_LOG_GROUP
+    repository_credentials: str = ""
+    """A Secrets Manager secret ARN with the username/password Fargate pulls non-ECR private images with."""
     agent_injection: str = "host"
     agent_command: list[str] = field(default_factory=list)
     """``host`` injection: how the simulator's host runs the agent."""
@@ -68,6 +70,7 @@ class EcsConfig:
             subnets=aws.get_list("subnets"), security_groups=aws.get_list("security-groups"),
             assign_public_ip=assign, execution_role_arn=aws.get("execution-role-arn"),
             task_role_arn=aws.get("task-role-arn"), log_group=aws.get("log-group", DEFAULT_LOG_GROUP),
+            repository_credentials=aws.get("repository-credentials"),
             agent_injection=injection, agent_command=shlex.split(aws.get("agent-command")),
             agent_image=aws.get("agent-image"), agent_path=aws.get("agent-path"),
             start_timeout=_seconds(aws, "start-timeout", 30.0 if aws.simulator else 600.0),

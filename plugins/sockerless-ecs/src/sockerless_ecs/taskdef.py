@@ -121,6 +121,14 @@ def stop_timeout(configured: int | None) -> int:
     return max(MIN_STOP_TIMEOUT, min(MAX_STOP_TIMEOUT, value))
 
 
+def runtime_platform(architecture: str) -> dict[str, str]:
+    """``runtimePlatform`` for an image's architecture (Fargate runs Linux on x86-64 and ARM64)."""
+    cpu = {"amd64": "X86_64", "x86_64": "X86_64", "arm64": "ARM64", "aarch64": "ARM64"}.get(architecture.lower())
+    if cpu is None:
+        raise TaskDefinitionError(f"Fargate runs x86-64 and ARM64 images, not {architecture}")
+    return {"cpuArchitecture": cpu, "operatingSystemFamily": "LINUX"}
+
+
 def log_stream(name: str, task_arn: str) -> str:
     """The CloudWatch stream ``awslogs`` writes a container of a task to: ``PREFIX/NAME/TASK_ID``."""
     return f"{LOG_STREAM_PREFIX}/{name}/{task_arn.rsplit('/', 1)[-1]}"

@@ -75,9 +75,9 @@ class TaskControl:
 def failed_start(task: dict[str, Any] | None, container: str, output: list[str]) -> StartError:
     """The error of a task that stopped before its agent dialled in, with the agent's last words."""
     code = exit_code(task, container)
-    detail = " ".join(line.strip() for line in output[-3:] if line.strip())
+    detail = " ".join(line.strip().removeprefix("sockerless-agent: ") for line in output[-3:] if line.strip())
     reason = stop_reason(task)
-    message = detail.removeprefix("sockerless-agent: ") if detail else reason
+    message = detail or reason
     if detail and reason:
         message = f"{message} (task: {reason})"
     return StartError(f"ecs backend: {message}", code if code in (126, 127) else 126)

@@ -36,7 +36,7 @@ def stop_reason(task: dict[str, Any] | None) -> str:
         return "the task is gone"
     reasons = [str(task.get("stoppedReason") or task.get("stopCode") or "")]
     reasons += [str(c["reason"]) for c in task.get("containers", []) if c.get("reason")]
-    return "; ".join(r for r in reasons if r)
+    return "; ".join(dict.fromkeys(r for r in reasons if r))
 
 
 class TaskWatcher:
