@@ -82,6 +82,9 @@ def test_logs_follow_until_the_function_ends(lambdad, name):
     assert followed.stdout == b"line-1\nline-2\nline-3\nline-4\n"
     tail = lambdad.docker("logs", "--tail", "2", "-t", name).stdout.splitlines()
     assert [line.split(b" ", 1)[1] for line in tail] == [b"line-3", b"line-4"]
+    third = tail[0].split(b" ", 1)[0].decode()  # line-3's timestamp: --since includes it, --until ends there
+    assert lambdad.docker("logs", "--since", third, name).stdout == b"line-3\nline-4\n"
+    assert lambdad.docker("logs", "--until", third, name).stdout == b"line-1\nline-2\nline-3\n"
     lambdad.docker("rm", name, check=True)
 
 
