@@ -191,3 +191,11 @@ def test_runtime_client_parses_addresses_and_payloads():
     assert Invocation("id", {"agentToken": "t"}).token == "t"
     assert Invocation("id", {"agentToken": 5}).token == ""
     assert "secret-value" not in repr(Invocation("id", {"agentToken": "secret-value"}))
+
+
+def test_a_workload_no_daemon_reaches_is_ended_after_the_connect_timeout(runtime_api, tmp_path):
+    agent = _agent(runtime_api, "ws://127.0.0.1:9/v1/agent/connect", ["sleep", "60"], tmp_path, token_env="t",
+                   extra=["--connect-timeout", "1", "--linger", "0.5"])
+    assert agent.wait(30) == 137
+    assert b"no connection to the daemon at ws://127.0.0.1:9/v1/agent/connect within 1 s" in agent.stderr.read()
+    assert runtime_api.posts == [(f"/2018-06-01/runtime/invocation/{REQUEST_ID}/response", {"exitCode": 137})]

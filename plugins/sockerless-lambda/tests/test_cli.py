@@ -82,6 +82,9 @@ def test_logs_follow_until_the_function_ends(lambdad, name):
     assert followed.stdout == b"line-1\nline-2\nline-3\nline-4\n"
     tail = lambdad.docker("logs", "--tail", "2", "-t", name).stdout.splitlines()
     assert [line.split(b" ", 1)[1] for line in tail] == [b"line-3", b"line-4"]
+    third = tail[0].split(b" ", 1)[0].decode()  # line-3's timestamp: --since includes it, --until ends there
+    assert lambdad.docker("logs", "--since", third, name).stdout == b"line-3\nline-4\n"
+    assert lambdad.docker("logs", "--until", third, name).stdout == b"line-1\nline-2\nline-3\n"
     lambdad.docker("rm", name, check=True)
 
 
@@ -123,6 +126,7 @@ def test_a_command_that_cannot_start(lambdad, name):
     (["--restart", "always"], b"restart policies"),
     (["--user", "nobody"], b"as user 'nobody'"),
     (["-m", "64m"], b"128 MiB to 10240 MiB"),
+    (["--tmpfs", "/run"], b"tmpfs mounts"),
 ])
 def test_what_a_function_cannot_do_is_refused_at_create(lambdad, args, expected):
     result = lambdad.docker("create", *args, "alpine", "true")
@@ -195,4 +199,17 @@ def test_restart_runs_the_command_again(lambdad, name):
     assert lambdad.docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == b"true"
     assert lambdad.docker("exec", name, "echo", "alive").stdout == b"alive\n"
     assert wait_for(lambda: lambdad.docker("logs", name).stdout == b"started\nstarted\n")
+    lambdad.docker("rm", "-f", name, check=True)
+
+
+def test_health_checks_run_through_the_agent(lambdad, name):
+    lambdad.docker("run", "-d", "--name", name, "--health-cmd", "test -f ready", "--health-interval", "1s",
+                   "--health-retries", "1", "alpine", "sleep", "60", check=True)
+
+    def health():
+        return lambdad.docker("inspect", "-f", "{{.State.Health.Status}}", name).stdout.strip()
+
+    assert wait_for(lambda: health() == b"unhealthy")
+    lambdad.docker("exec", name, "touch", "ready", check=True)
+    assert wait_for(lambda: health() == b"healthy")
     lambdad.docker("rm", "-f", name, check=True)

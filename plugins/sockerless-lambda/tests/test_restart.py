@@ -22,6 +22,8 @@ def test_kill_9_and_restart_keeps_containers_and_deletes_orphans(lambdad, aws_si
     role = lam.get_function_configuration(FunctionName=function_of(d, "r-long"))["Role"]
 
     d.kill()
+    stray_root = d.data_root / "backends" / "lambda" / "roots" / ORPHAN_CONTAINER
+    stray_root.mkdir(parents=True)
     orphan = "sockerless-" + ORPHAN_CONTAINER[:32]
     lam.create_function(FunctionName=orphan, PackageType="Image", Code={"ImageUri": "alpine"}, Role=role,
                         Tags={"sockerless:managed": "1", "sockerless:daemon": instance,
@@ -34,6 +36,7 @@ def test_kill_9_and_restart_keeps_containers_and_deletes_orphans(lambdad, aws_si
         names = function_names(aws_sim)
         assert orphan not in names  # this daemon's, unknown to it: deleted
         assert foreign in names  # another daemon's: left alone
+        assert not stray_root.exists()  # and the host directory of a container the daemon does not have
         listed = d.docker("ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.decode().split("\n")
         assert {"r-long running", "r-created created", "r-exited exited"} <= set(listed)
         # the running invocation is followed again: its agent dialled back, so exec and cp work

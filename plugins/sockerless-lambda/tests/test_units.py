@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sockerless.api.errors import InvalidParameter, NotImplementedByBackend
 from sockerless_aws.settings import SettingsError
+from sockerless_lambda.cloudlogs import RunEnd
 from sockerless_lambda.functions import (
     check_supported,
     create_request,
@@ -31,7 +32,8 @@ def _clean_env(monkeypatch):
 
 
 def container(**config):
-    host = SimpleNamespace(PortBindings=config.pop("ports", None), PublishAllPorts=False, Memory=config.pop("memory", 0))
+    host = SimpleNamespace(PortBindings=config.pop("ports", None), PublishAllPorts=False, Memory=config.pop("memory", 0),
+                           Tmpfs=None)
     cfg = SimpleNamespace(User=config.pop("user", ""), Env=config.pop("env", ["PATH=/bin", "A=1", "A=2"]),
                           WorkingDir=config.pop("workdir", ""), Image="alpine", Labels={})
     return SimpleNamespace(id=CID, host_config=host, config=cfg, path=config.pop("path", "sh"),
@@ -87,6 +89,11 @@ def test_refusals():
         check_supported(container(ports={"80/tcp": [{"HostPort": "8080"}]}))
     with pytest.raises(NotImplementedByBackend, match="as user 'app'"):
         check_supported(container(user="app"))
+    check_supported(container(user="app"), image_user="app")  # the image's own USER: Lambda's sandbox user runs it
+    tmpfs = container()
+    tmpfs.host_config.Tmpfs = {"/run": ""}
+    with pytest.raises(NotImplementedByBackend, match="tmpfs"):
+        check_supported(tmpfs)
     with pytest.raises(InvalidParameter, match="no command"):
         check_supported(container(path="", args=[]))
 
@@ -103,6 +110,7 @@ def test_create_request_in_host_injection():
     assert entry[entry.index("--connect") + 1] == "ws://127.0.0.1:9/v1/agent/connect"
     assert entry[entry.index("--container") + 1] == CID
     assert entry[entry.index("--archive-root") + 1] == "/data/roots/x"
+    assert entry[entry.index("--connect-timeout") + 1] == "35"  # the simulator's 30 s, plus the margin
     assert image_config["Command"] == ["sh", "-c", "exit 4"]
     assert image_config["WorkingDirectory"] == "/data/roots/x/app"
     assert request["Environment"] == {"Variables": {"PATH": "/bin", "A": "2"}}
@@ -112,10 +120,13 @@ def test_create_request_in_host_injection():
 
 def test_create_request_with_the_agent_in_the_image():
     s = LambdaSettings.from_options({**SIM, "agent-injection": "image", "agent-path": "/opt/agent",
+                                     "agent-ca-file": "/opt/ca.pem",
                                      "subnets": "subnet-1,subnet-2", "security-groups": "sg-1"})
     request = create_request(s, container(), role="r", connect_url="wss://d/v1/agent/connect", root="", tags={})
     assert request["ImageConfig"]["EntryPoint"][0] == "/opt/agent"
     assert "--archive-root" not in request["ImageConfig"]["EntryPoint"]
+    entry = request["ImageConfig"]["EntryPoint"]
+    assert entry[entry.index("--ca-file") + 1] == "/opt/ca.pem"
     assert "WorkingDirectory" not in request["ImageConfig"]
     assert request["VpcConfig"] == {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
     without = LambdaSettings.from_options({**SIM, "agent-injection": "image"})
@@ -129,7 +140,7 @@ def test_environment_keeps_the_last_entry():
 
 def test_platform_lines():
     for line in ("START RequestId: 1 Version: $LATEST", "END RequestId: 1", "REPORT RequestId: 1\tDuration: 2 ms",
-                 "INIT_START Runtime Version: x"):
+                 "INIT_START Runtime Version: x", "sockerless-agent: 2026-12-03 WARNING cannot reach the daemon"):
         assert is_platform_line(line)
     for line in ("STARTED the server", "report RequestId: lower case is the workload's", "", "END"):
         assert not is_platform_line(line)
@@ -151,3 +162,15 @@ def test_invoke_outcomes(outcome, code, failure):
     assert outcome.exit_code == code
     assert outcome.start_failure == failure
     assert bool(outcome.error) == bool(outcome.function_error or outcome.call_error)
+    assert outcome.answered_by_agent == (code == 4)
+
+
+def test_following_stops_at_the_report_of_the_last_run():
+    state = SimpleNamespace(Running=True)
+    end = RunEnd(SimpleNamespace(state=state, backend_state={}), expected=2)
+    assert end.skip("REPORT RequestId: 1\tDuration: 1 ms") and not end.skip("workload output")
+    assert not end.finished()  # still running
+    state.Running = False
+    assert not end.finished()  # exited, but the second run's REPORT is not read yet
+    end.skip("REPORT RequestId: 2\tDuration: 1 ms")
+    assert end.finished()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -39,6 +40,16 @@ def test_sync_invoke_returns_the_payload_and_tail_logs(sim) -> None:
     assert "START RequestId:" in tail and "handling {'n': 1}" in tail and "REPORT RequestId:" in tail
     _, again = invoke(sim, name, {"n": 2})
     assert again["echo"] == {"n": 2}
+
+
+def test_a_sandbox_takes_an_invocation_only_once_its_runtime_asks(sim) -> None:
+    name = create(sim, Timeout=10)
+    _, first = invoke(sim, name, {"linger": 3})
+    began = time.monotonic()
+    _, second = invoke(sim, name, {"linger": 3})
+    assert time.monotonic() - began < 2.5  # not queued behind the first sandbox's runtime, which is still busy
+    assert second["pid"] != first["pid"]
+    sim.client("lambda").delete_function(FunctionName=name)
 
 
 def test_handler_error_is_function_error(sim) -> None:

@@ -66,6 +66,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lambda", dest="lambda_mode", action="store_true", default=_env("LAMBDA") == "1",
                    help="Lambda runtime-client mode (reverse mode only): run the command for the invocation from "
                         "AWS_LAMBDA_RUNTIME_API and post its exit code as the response (env SOCKERLESS_AGENT_LAMBDA=1)")
+    p.add_argument("--connect-timeout", type=float, default=float(_env("CONNECT_TIMEOUT", "0")), metavar="SECONDS",
+                   help="reverse mode: end the main process (SIGKILL) when no daemon connection was made within this "
+                        "time, so a workload nobody can reach does not run unsupervised (0: wait for ever; "
+                        "env SOCKERLESS_AGENT_CONNECT_TIMEOUT)")
     p.add_argument("--tty", action="store_true", default=_env("TTY") == "1", help="give the main process a terminal")
     p.add_argument("--stdin", action="store_true", default=_env("STDIN") == "1",
                    help="give the main process a stdin pipe fed by attach sessions")
@@ -168,6 +172,17 @@ async def _run_lambda(args: argparse.Namespace, command: list[str], token: str) 
     return await _run(args, command, token, (runtime, invocation))
 
 
+async def _end_if_unreached(main: MainProcess, connected: asyncio.Event, url: str, timeout: float) -> None:
+    """The ``--connect-timeout`` watchdog: no daemon within ``timeout`` seconds ends the main process."""
+    try:
+        await asyncio.wait_for(connected.wait(), timeout)
+    except TimeoutError:
+        message = f"no connection to the daemon at {url} within {timeout:g} s: ending the workload"
+        log.error("%s", message)
+        print(f"sockerless-agent: {message}", file=sys.stderr)
+        main.signal(9)
+
+
 async def _report(post, *args) -> None:
     try:
         await asyncio.to_thread(post, *args)
@@ -239,7 +254,12 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
         connection = asyncio.ensure_future(run_forward(service, host, port, token, tls, stopped))
     else:
         tls = ssl.create_default_context(cafile=args.ca_file or None)
-        connection = asyncio.ensure_future(run_reverse(service, args.connect, token, args.container, tls, stopped))
+        connected = asyncio.Event()
+        connection = asyncio.ensure_future(run_reverse(service, args.connect, token, args.container, tls, stopped,
+                                                       on_connected=connected.set))
+        if args.connect_timeout > 0:
+            watchdog = asyncio.ensure_future(_end_if_unreached(main, connected, args.connect, args.connect_timeout))
+            stopped.add_done_callback(lambda _: watchdog.cancel())
     done, _ = await asyncio.wait([connection, stopper], return_when=asyncio.FIRST_COMPLETED)
     if connection in done and connection.exception() is not None:
         log.error("cannot serve the daemon: %s", connection.exception())

@@ -56,8 +56,11 @@ async def run_forward(service: AgentService, host: str, port: int, token: str, t
 
 
 async def run_reverse(service: AgentService, url: str, token: str, container_id: str, tls: ssl.SSLContext | None,
-                      stopped: asyncio.Future) -> None:
-    """Dial the daemon, serve, and dial again with back-off whenever the connection ends, until ``stopped``."""
+                      stopped: asyncio.Future, on_connected: Callable[[], None] | None = None) -> None:
+    """Dial the daemon, serve, and dial again with back-off whenever the connection ends, until ``stopped``.
+
+    ``on_connected`` is called whenever a connection has been accepted.
+    """
     headers = {protocol.TOKEN_HEADER: protocol.bearer(token), protocol.CONTAINER_HEADER: container_id}
     delay = BACKOFF_START
     loop = asyncio.get_running_loop()
@@ -67,6 +70,8 @@ async def run_reverse(service: AgentService, url: str, token: str, container_id:
             async with connect(url, additional_headers=headers, ssl=tls if url.startswith("wss:") else None,
                                open_timeout=10, **protocol.ws_options()) as ws:
                 log.info("connected to the daemon at %s", url)
+                if on_connected is not None:
+                    on_connected()
                 channel = Channel(ws, on_open=service.open_session, name="daemon")
                 serving = asyncio.ensure_future(service.serve(channel))
                 await asyncio.wait([serving, stopped], return_when=asyncio.FIRST_COMPLETED)

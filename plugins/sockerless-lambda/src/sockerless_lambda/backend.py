@@ -12,6 +12,7 @@ longer knows are deleted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -26,10 +27,11 @@ from sockerless.agent.tokens import new_token
 from sockerless.api.errors import Conflict, InvalidParameter
 from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, StartError
 from sockerless.plugins.hookspecs import hookimpl
-from sockerless_aws import AwsClients, CloudError, read_log_events, tags
+from sockerless_aws import AwsClients, CloudError, tags
 from sockerless_aws.settings import SettingsError
 
-from .functions import check_supported, create_request, function_name, host_root, is_platform_line, log_group
+from .cloudlogs import FunctionLogs
+from .functions import check_supported, create_request, function_name, host_root, log_group, roots_dir
 from .invocations import UNKNOWN_EXIT, Invocation, InvocationProcess
 from .settings import BACKEND, ROLE_NAME, LambdaSettings
 
@@ -39,52 +41,23 @@ CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.SIGNALS
 """No TTY, stdin, pause, restart policies, networks, volumes, bind mounts, resize, top, stats or changes."""
 READY_TIMEOUT = 300.0
 REPORT_POLL = 2.0
-LOG_GRACE = 10.0
-READERS_WAIT = 5.0
-AGENT_LINGER = 12.0
-"""The agent stays up 10 s after its main process ended until a daemon collected the exit (its --linger)."""
+LINGER_MARGIN = 5.0
+"""Beyond the agent's --linger: its last redial may come a back-off step later."""
 TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-class EndedProcess:
-    """A main process that is already over (its end was learnt from the platform, not the agent)."""
+class FollowedProcess:
+    """A main process followed again after a daemon restart, its agent still to dial back."""
 
     pid = 0
 
-    def __init__(self, result: ExitResult) -> None:
-        self.result = result
+    def __init__(self, follow: Any) -> None:
+        self._task = asyncio.ensure_future(follow)
 
     async def wait(self) -> ExitResult:
-        """How it ended."""
-        return self.result
-
-
-class RunEnd:
-    """When following a function's log may stop: the container has exited and Lambda's REPORT line of its
-    last run has been read (or ``LOG_GRACE`` seconds passed since the exit was seen: ingestion can lag)."""
-
-    def __init__(self, container: Any, expected: int) -> None:
-        self.container = container
-        self.expected = expected
-        self.reports = 0
-        self.done = asyncio.Event()
-        self._exited_at: float | None = None
-
-    def skip(self, message: str) -> bool:
-        """Drop Lambda's own lines, counting the REPORT ones."""
-        if message.startswith("REPORT RequestId:"):
-            self.reports += 1
-        return is_platform_line(message)
-
-    def finished(self) -> bool:
-        """True once nothing more will come."""
-        if self.container.state.Running:
-            self._exited_at = None
-            return False
-        if self._exited_at is None:
-            self._exited_at = time.monotonic()
-        return self.reports >= self.expected or time.monotonic() - self._exited_at > LOG_GRACE
+        """How it ended (as the agent or, without one, the function's log tells it)."""
+        return await asyncio.shield(self._task)
 
 
 class LambdaBackend(AgentBackendHooks):
@@ -102,8 +75,7 @@ class LambdaBackend(AgentBackendHooks):
                                         connect_timeout=self.settings.connect_timeout)
         self._role = self.settings.role
         self._role_lock = asyncio.Lock()
-        self.invocations: dict[str, Invocation] = {}
-        self._log_readers: dict[str, set[RunEnd]] = {}
+        self.logs = FunctionLogs(self.clients)
         self._starting: set[str] = set()
         """Containers whose start (or re-adoption) hook runs: their agent is awaited though not Running yet."""
 
@@ -123,7 +95,7 @@ class LambdaBackend(AgentBackendHooks):
     # -- create ----------------------------------------------------------------------------------
     @hookimpl
     async def sockerless_container_create(self, container: Any, image: Any) -> None:
-        check_supported(container)
+        check_supported(container, getattr(getattr(image, "Config", None), "User", "") or "")
         root = ""
         if self.settings.injection == "host":
             root = host_root(str(self.context.data_dir), container.id)
@@ -167,8 +139,6 @@ class LambdaBackend(AgentBackendHooks):
     async def sockerless_container_start(self, container: Any, io: Any) -> Any:
         state = container.backend_state
         name = state["function"]
-        if state.get("runs", 0):
-            await self._fresh_sandbox(container)
         await self._wait_ready(name)
         await self.agent_bridge.forget(container)  # no link of an earlier run's agent may serve this one
         state["token"] = new_token()  # one per run: an earlier run's agent, if still up, is refused
@@ -176,10 +146,10 @@ class LambdaBackend(AgentBackendHooks):
         state["runs"] = state.get("runs", 0) + 1
         state["started_ms"] = int(time.time() * 1000)
         invocation = Invocation(self.clients, name, {"agentToken": state["token"]}, self.settings.timeout)
-        self.invocations[container.id] = invocation
         self._starting.add(container.id)
         try:
-            main = await self.agent_bridge.main_process(container, io, invocation.exit_code())
+            main = await self.agent_bridge.main_process(container, io,
+                                                        invocation.exit_code(self.settings.agent_linger))
         except StartError as exc:
             raise self._start_error(name, invocation, exc) from None
         finally:
@@ -199,12 +169,6 @@ class LambdaBackend(AgentBackendHooks):
             return StartError(f"lambda backend: function {name} ended before its agent connected: {outcome.error}",
                               126)
         return error
-
-    async def _fresh_sandbox(self, container: Any) -> None:
-        """A new run must not land on the previous run's sandbox: any configuration update retires it."""
-        run = container.backend_state.get("runs", 0) + 1
-        await self.clients.call("lambda", "update_function_configuration", FunctionName=container.backend_state["function"],
-                                Description=f"Sockerless container {container.id[:12]} (run {run})")
 
     async def _wait_ready(self, name: str) -> None:
         """Lambda accepts invocations once the function is Active and no update is in progress."""
@@ -234,14 +198,9 @@ class LambdaBackend(AgentBackendHooks):
     @hookimpl
     async def sockerless_container_remove(self, container: Any) -> None:
         state = container.backend_state
-        readers = [asyncio.ensure_future(r.done.wait()) for r in self._log_readers.pop(container.id, set())]
-        if readers:  # docker-py's run() reads ``logs -f`` only after removing an auto-removed container
-            await asyncio.wait(readers, timeout=READERS_WAIT)
-            for reader in readers:
-                reader.cancel()
+        await self.logs.let_followers_finish(container.id)
         if state.get("function"):
             await self._delete_function(state["function"])
-        self.invocations.pop(container.id, None)
         await self.agent_bridge.forget(container)
         if state.get("root"):
             await asyncio.to_thread(shutil.rmtree, state["root"], True)
@@ -260,36 +219,7 @@ class LambdaBackend(AgentBackendHooks):
     @hookimpl
     def sockerless_container_logs(self, container: Any, options: dict[str, Any]) -> Any:
         name = container.backend_state.get("function") or function_name(self.settings.prefix, container.id)
-        group = log_group(name)
-
-        async def streams() -> list[str]:
-            try:
-                found = await self.clients.paginate("logs", "describe_log_streams", "logStreams", logGroupName=group)
-            except CloudError as exc:
-                if exc.status == 404:
-                    return []
-                raise
-            return [s["logStreamName"] for s in found]
-
-        since_ns = options.get("since_ns", 0)
-        end = RunEnd(container, expected=1 if since_ns else container.backend_state.get("runs", 0))
-        records = read_log_events(self.clients, group, streams, since_ns=since_ns,
-                                  until_ns=options.get("until_ns", 0), tail=options.get("tail", -1),
-                                  follow=options.get("follow", False), finished=end.finished, skip=end.skip)
-        if not options.get("follow"):
-            return records
-        return self._followed(container.id, end, records)
-
-    async def _followed(self, container_id: str, end: RunEnd, records: Any) -> Any:
-        """A following reader, known to ``docker rm`` (which lets it finish before deleting the log group)."""
-        readers = self._log_readers.setdefault(container_id, set())
-        readers.add(end)
-        try:
-            async for record in records:
-                yield record
-        finally:
-            end.done.set()
-            readers.discard(end)
+        return self.logs.read(container, log_group(name), options)
 
     # -- restart recovery ------------------------------------------------------------------------
     @hookimpl
@@ -298,12 +228,21 @@ class LambdaBackend(AgentBackendHooks):
         functions = await self.clients.paginate("lambda", "list_functions", "Functions")
         existing = {f["FunctionName"]: f for f in functions}
         await self._delete_orphans([f for n, f in existing.items() if n.startswith(self.settings.prefix) and n not in known])
+        await asyncio.to_thread(self._delete_orphan_roots, {c.id for c in containers})
         alive = [c for n, c in known.items() if c.state.Running and n in existing and c.backend_state.get("token")]
         for container in alive:
             self.context.agents.expect(container.id, container.backend_state["token"])
         if alive:
             await self.context.agents.reverse_url()
         return alive
+
+    def _delete_orphan_roots(self, ids: set[str]) -> None:
+        """Host injection: directories of containers the daemon no longer has."""
+        roots = roots_dir(str(self.context.data_dir))
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.listdir(roots):
+                if entry not in ids:
+                    shutil.rmtree(os.path.join(roots, entry), ignore_errors=True)
 
     async def _delete_orphans(self, candidates: list[dict[str, Any]]) -> None:
         """Functions tagged for this daemon that it no longer has a container for."""
@@ -320,17 +259,22 @@ class LambdaBackend(AgentBackendHooks):
 
     @hookimpl
     async def sockerless_container_readopt(self, container: Any, io: Any) -> Any:
+        # returns at once (the core re-adopts containers one after the other before it serves): the agent
+        # may take its back-off to dial back, or not come at all when the run ended while the daemon was down
+        return FollowedProcess(self._follow_again(container, io))
+
+    async def _follow_again(self, container: Any, io: Any) -> ExitResult:
         ended = asyncio.ensure_future(self._ended_per_logs(container))
-        self._starting.add(container.id)
         try:
-            return await self.agent_bridge.main_process(container, io, ended, replay=False)
+            main = await self.agent_bridge.main_process(container, io, ended, replay=False)
         except StartError:
             ended.cancel()
-            return EndedProcess(ExitResult(code=UNKNOWN_EXIT, error=(
+            io.stdout.close()
+            io.stderr.close()
+            return ExitResult(code=UNKNOWN_EXIT, error=(
                 f"lambda backend: the invocation of function {container.backend_state['function']} ended while the "
-                "daemon was down; its exit status is unknown")))
-        finally:
-            self._starting.discard(container.id)
+                "daemon was down; its exit status is unknown"))
+        return await main.wait()
 
     async def _ended_per_logs(self, container: Any) -> int:
         """Wait for the REPORT line Lambda writes when this run's invocation ends, then for the agent's linger
@@ -342,7 +286,8 @@ class LambdaBackend(AgentBackendHooks):
                 found = await self.clients.paginate("logs", "filter_log_events", "events", logGroupName=group,
                                                     startTime=since, filterPattern="REPORT")
                 if any(e.get("message", "").startswith("REPORT RequestId:") for e in found):
-                    await asyncio.sleep(AGENT_LINGER)  # a lingering agent may still dial back with the exit code
+                    # a lingering agent may still dial back with the exit code
+                    await asyncio.sleep(self.settings.agent_linger + LINGER_MARGIN)
                     return UNKNOWN_EXIT
             except CloudError as exc:
                 if exc.status != 404:

@@ -16,6 +16,10 @@ MIB = 1 << 20
 PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START ", "INIT_REPORT ",
                   "EXTENSION\t", "TELEMETRY\t", "RESTORE_START ", "RESTORE_REPORT ")
 """How the lines Lambda itself writes into a function's log stream begin (not the workload's output)."""
+AGENT_LINES = "sockerless-agent: "
+"""The agent's own log and messages (on the function's stderr, so in CloudWatch, but not the workload's output)."""
+CONNECT_MARGIN = 5.0
+"""The agent gives up on the daemon this much later than ``docker start`` gives up on the agent."""
 ROOT_USERS = ("", "root", "0", "0:0", "root:root")
 
 
@@ -30,8 +34,8 @@ def log_group(name: str) -> str:
 
 
 def is_platform_line(message: str) -> bool:
-    """True for Lambda's own START/END/REPORT (and init, extension) lines."""
-    return message.startswith(PLATFORM_LINES)
+    """True for Lambda's own START/END/REPORT (and init, extension) lines and the agent's own log lines."""
+    return message.startswith(PLATFORM_LINES) or message.startswith(AGENT_LINES)
 
 
 def memory_size(host_memory: int, default: int) -> int:
@@ -45,13 +49,21 @@ def memory_size(host_memory: int, default: int) -> int:
     return mib
 
 
-def check_supported(container: Any) -> None:
-    """Refuse what a function cannot do and the core does not already refuse by capability."""
+def check_supported(container: Any, image_user: str = "") -> None:
+    """Refuse what a function cannot do and the core does not already refuse by capability.
+
+    The image's own ``USER`` is accepted (Lambda runs every image as its sandbox user); a
+    different ``--user`` is refused.
+    """
     host = container.host_config
     if (host.PortBindings and any(host.PortBindings.values())) or host.PublishAllPorts:
         raise NotImplementedByBackend(BACKEND, "published ports (-p, -P)", "a Lambda function accepts no inbound "
                                       "connections")
-    if (container.config.User or "") not in ROOT_USERS:
+    if getattr(host, "Tmpfs", None) or any(getattr(m, "Type", "") == "tmpfs" for m in getattr(container, "mounts", [])):
+        raise NotImplementedByBackend(BACKEND, "tmpfs mounts (--tmpfs)", "a function has no mounts; /tmp is its "
+                                      "writable scratch space")
+    user = container.config.User or ""
+    if user not in ROOT_USERS and user != image_user:
         raise NotImplementedByBackend(BACKEND, f"running the main process as user {container.config.User!r} (--user)",
                                       "a function runs as its sandbox's own user")
     if not (container.path or container.args):
@@ -71,9 +83,12 @@ def agent_argv(settings: LambdaSettings, container_id: str, connect_url: str, ar
                                       "the image and set the backend option agent-path (SOCKERLESS_LAMBDA_AGENT_PATH) "
                                       "to its path")
     argv = [*agent, "--lambda", "--connect", connect_url, "--container", container_id,
-            "--log-level", settings.agent_log_level]
+            "--log-level", settings.agent_log_level, "--linger", f"{settings.agent_linger:g}",
+            "--connect-timeout", f"{settings.connect_timeout + CONNECT_MARGIN:g}"]
     if archive_root:
         argv += ["--archive-root", archive_root]
+    if settings.agent_ca_file:
+        argv += ["--ca-file", settings.agent_ca_file]
     return [*argv, "--"]
 
 
@@ -87,9 +102,14 @@ def environment(container: Any) -> dict[str, str]:
     return variables
 
 
+def roots_dir(data_dir: str) -> str:
+    """Host injection: where the containers' directories are."""
+    return os.path.join(data_dir, "roots")
+
+
 def host_root(data_dir: str, container_id: str) -> str:
     """Host injection: the directory the container's ``docker cp`` and working directory live in."""
-    return os.path.join(data_dir, "roots", container_id)
+    return os.path.join(roots_dir(data_dir), container_id)
 
 
 def create_request(settings: LambdaSettings, container: Any, *, role: str, connect_url: str, root: str,

@@ -47,15 +47,24 @@ class InvokeOutcome:
     @property
     def exit_code(self) -> int:
         """The main process's exit code as far as the answer tells it."""
-        body = self._body()
-        code = body.get("exitCode")
-        if isinstance(code, int) and not isinstance(code, bool):
+        code = self._agent_code()
+        if code is not None:
             return code
+        body = self._body()
         message = str(body.get("errorMessage", ""))
         if body.get("errorType") == "Sandbox.Timedout" or "Task timed out" in message:
             return TIMED_OUT_EXIT
         found = _EXIT_STATUS.search(message)
         return int(found.group(1)) if found else UNKNOWN_EXIT
+
+    def _agent_code(self) -> int | None:
+        code = self._body().get("exitCode")
+        return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+    @property
+    def answered_by_agent(self) -> bool:
+        """True when the agent ran the command and answered with its exit code."""
+        return not self.function_error and not self.call_error and self._agent_code() is not None
 
     @property
     def start_failure(self) -> tuple[str, int] | None:
@@ -86,7 +95,8 @@ class Invocation:
         self._clients = clients
         self._params = {"FunctionName": function, "InvocationType": "RequestResponse",
                         "Payload": json.dumps(payload).encode()}
-        self._config = {"read_timeout": timeout + 60, "retries": {"mode": "standard", "total_max_attempts": 1}}
+        self._config = {"read_timeout": timeout + 60, "retries": {"mode": "standard", "total_max_attempts": 1},
+                        "tcp_keepalive": True, "max_pool_connections": 100}
         threading.Thread(target=self._run, name=f"invoke-{function}", daemon=True).start()
 
     def _run(self) -> None:
@@ -97,15 +107,23 @@ class Invocation:
             outcome = InvokeOutcome(call_error=exc.message)
         except Exception as exc:  # the answer's body could not be read
             outcome = InvokeOutcome(call_error=f"lambda backend: Lambda Invoke: {exc}")
-        self._loop.call_soon_threadsafe(self._resolve, outcome)
+        with contextlib.suppress(RuntimeError):  # the daemon's loop closed meanwhile (shutdown)
+            self._loop.call_soon_threadsafe(self._resolve, outcome)
 
     def _resolve(self, outcome: InvokeOutcome) -> None:
         if not self.outcome.done():
             self.outcome.set_result(outcome)
 
-    async def exit_code(self) -> int:
-        """The workload's exit as the platform reports it (the bridge's fallback)."""
-        return (await asyncio.shield(self.outcome)).exit_code
+    async def exit_code(self, linger: float) -> int:
+        """The workload's exit as the platform reports it (the bridge's fallback).
+
+        When the agent answered with an exit code it is lingering for the daemon (it answers
+        before it hands the exit over), so the agent's own session gets ``linger`` seconds to win.
+        """
+        outcome = await asyncio.shield(self.outcome)
+        if outcome.answered_by_agent:
+            await asyncio.sleep(linger)
+        return outcome.exit_code
 
 
 class InvocationProcess:

@@ -38,6 +38,10 @@ class LambdaSettings:
     security_groups: tuple[str, ...]
     connect_timeout: float
     agent_log_level: str
+    agent_linger: float
+    agent_ca_file: str
+    """The agent's ``--ca-file`` (a path where the agent runs) to verify a ``wss://`` endpoint; empty: system CAs."""
+    """How long the agent stays up after its command ended until the daemon collected the exit."""
 
     @property
     def simulator(self) -> bool:
@@ -71,11 +75,21 @@ class LambdaSettings:
             raise SettingsError(f"lambda backend: agent-path must be an absolute path in the image, got {agent_path!r}")
         host_agent = tuple(shlex.split(aws.get("host-agent"))) or (sys.executable, "-m", "sockerless_agent")
         role = aws.get("role")
-        try:
-            connect_timeout = float(aws.get("agent-connect-timeout", "30" if aws.simulator else "120"))
-        except ValueError:
-            raise SettingsError("lambda backend: agent-connect-timeout must be a number of seconds") from None
+        connect_timeout = _seconds(aws, "agent-connect-timeout", "30" if aws.simulator else "120")
+        linger = _seconds(aws, "agent-linger", "30")
         return cls(aws=aws, role=role, timeout=timeout, memory=memory, injection=injection, agent_path=agent_path,
                    host_agent=host_agent, prefix=prefix, subnets=tuple(aws.get_list("subnets")),
                    security_groups=tuple(aws.get_list("security-groups")), connect_timeout=connect_timeout,
-                   agent_log_level=aws.get("agent-log-level", "warning"))
+                   agent_log_level=aws.get("agent-log-level", "warning"), agent_linger=linger,
+                   agent_ca_file=aws.get("agent-ca-file"))
+
+
+def _seconds(aws: AwsSettings, key: str, default: str) -> float:
+    raw = aws.get(key, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise SettingsError(f"lambda backend: {key} must be a number of seconds (0-3600], got {raw!r}")
+    return value

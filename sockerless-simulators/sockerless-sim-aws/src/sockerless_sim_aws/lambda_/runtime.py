@@ -61,6 +61,8 @@ class Instance:
         self.pending: queue.Queue[Invocation] = queue.Queue()
         self.current: Invocation | None = None
         self.busy = threading.Lock()
+        self.asking = threading.Event()
+        """Set while the runtime waits in ``/invocation/next``: only then may the sandbox take an invocation."""
         self.last_used = time.monotonic()
         self.init_error: str | None = None
         self.last_output = 0.0
@@ -140,7 +142,9 @@ class Instance:
                         404, content_type="application/json")
 
     def _next(self) -> Response:
+        self.asking.set()
         invocation = self.pending.get()
+        self.asking.clear()
         self.current = invocation
         self._output("platform", f"START RequestId: {invocation.request_id} Version: $LATEST")
         invocation.started = time.monotonic()
@@ -228,7 +232,10 @@ class FunctionRunner:
     def _acquire(self, name: str, record: dict[str, Any]) -> Instance:
         with self._lock:
             for instance in self._instances.get(name, []):
-                if not (instance.exited.is_set() or instance.retired) and instance.busy.acquire(blocking=False):
+                # as on Lambda, a sandbox is free only once its runtime asked for the next event: one that
+                # answered and is still busy (or never asks again) gets no new invocation
+                if (instance.asking.is_set() and not (instance.exited.is_set() or instance.retired)
+                        and instance.busy.acquire(blocking=False)):
                     return instance
         instance = Instance(self, name, record)
         instance.busy.acquire()
