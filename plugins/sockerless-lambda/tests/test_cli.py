@@ -171,13 +171,18 @@ def test_the_agent_token_is_in_no_inspect_and_no_function_configuration(lambdad,
     assert token not in json.dumps(config, default=str)
 
 
-def test_attach_to_a_running_function_follows_its_output(lambdad, name):
-    """The agent carries the main process's output for the whole run, so a late attach is real (no stdin)."""
-    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c",
-                   "sleep 1; for i in 1 2 3; do echo late-$i; sleep 0.3; done; exit 6", check=True)
+def test_attach_to_a_running_function_is_refused_but_run_and_start_a_attach(lambdad, name):
+    """An invocation's output is attached to from its start only: docker attach later is a clear 501."""
+    lambdad.docker("run", "-d", "--name", name, "alpine", "sh", "-c", "echo first; sleep 30", check=True)
     attached = lambdad.docker("attach", "--no-stdin", name, timeout=60)
-    assert attached.returncode == 6
-    assert attached.stdout.endswith(b"late-3\n")
+    assert attached.returncode != 0 and b"501" in attached.stderr  # the CLI shows the status only
+    status, _, body = lambdad.request("POST", f"/containers/{name}/attach?stream=1&stdout=1")
+    assert status == 501
+    assert json.loads(body)["message"] == 'the "lambda" backend does not support attaching to a running container'
+    lambdad.docker("rm", "-f", name, check=True)
+    lambdad.docker("create", "--name", name, "alpine", "sh", "-c", "echo again; exit 6", check=True)
+    started = lambdad.docker("start", "-a", name, timeout=60)
+    assert started.returncode == 6 and started.stdout == b"again\n"
     lambdad.docker("rm", name, check=True)
 
 

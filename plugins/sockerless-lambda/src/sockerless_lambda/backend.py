@@ -37,7 +37,8 @@ from .settings import BACKEND, ROLE_NAME, LambdaSettings
 
 log = logging.getLogger("sockerless.lambda")
 
-CAPABILITIES = frozenset({Capability.EXEC, Capability.ATTACH, Capability.SIGNALS, Capability.ARCHIVE})
+# no ATTACH: an invocation is attached to only from its start (docker run, docker start -a)
+CAPABILITIES = frozenset({Capability.EXEC, Capability.SIGNALS, Capability.ARCHIVE})
 """No TTY, stdin, pause, restart policies, networks, volumes, bind mounts, resize, top, stats or changes."""
 READY_TIMEOUT = 300.0
 REPORT_POLL = 2.0

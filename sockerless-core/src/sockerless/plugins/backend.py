@@ -16,6 +16,7 @@ class Capability(enum.StrEnum):
 
     EXEC = "exec"
     ATTACH = "attach"
+    """``docker attach`` to a container already running (attaching before the start always works)."""
     TTY = "tty"
     STDIN = "stdin"
     SIGNALS = "signals"

@@ -301,7 +301,9 @@ def routes(engine: Engine) -> list[DockerRoute]:
 
     async def attach(request: Request) -> Response:
         record = find(request)
-        engine.backend.require(Capability.ATTACH, "attach")
+        if record.state.Running or record.state.Paused:
+            # before the start (docker run, docker start -a) the core carries the streams for any backend
+            engine.backend.require(Capability.ATTACH, "attaching to a running container")
         want_stdin = qbool(request, "stdin")
         keys = parse_detach_keys(qstr(request, "detachKeys") or DEFAULT_DETACH_KEYS)
         tty = record.config.Tty
