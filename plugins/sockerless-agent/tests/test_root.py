@@ -176,3 +176,22 @@ def test_a_mount_request_the_platform_did_not_fulfil_is_refused(root: Path, tmp_
     done = subprocess.run([sys.executable, "-m", "sockerless_agent", "--connect", "ws://127.0.0.1:9/x", "--container",
                            CONTAINER, "--root", str(root), "--", "true"], env=env, capture_output=True, text=True)
     assert done.returncode == 2 and "did not provide them" in done.stderr
+
+
+def test_backends_host_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    roots = hostroot.HostRoots(tmp_path / "roots")
+    layer = _busybox_layer(tmp_path / "layer")
+    made = roots.prepare("c1", [layer], "c1host")
+    assert made == tmp_path / "roots" / "c1" and (made / "bin" / "busybox").exists()
+    assert roots.owned() == ["c1"]
+    roots.remove("c1")
+    assert roots.owned() == [] and not made.exists()
+    assert hostroot.agent_flags(made, "", "") == ["--root", str(made), "--workdir", "/"]
+    assert hostroot.agent_flags(made, "/w", "app")[-2:] == ["--user", "app"]
+    assert hostroot.root_mode("", "ecs") == "image"  # this suite runs as root
+    with pytest.raises(ValueError, match="host-root must be image or none"):
+        hostroot.root_mode("chroot", "ecs")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert hostroot.root_mode("", "lambda") == "none"
+    with pytest.raises(ValueError, match="needs the daemon to run as root"):
+        hostroot.root_mode("image", "lambda")

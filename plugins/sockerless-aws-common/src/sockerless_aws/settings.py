@@ -8,13 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sockerless.plugins.backend import BackendConfigError
+
 SIMULATOR_REGION = "us-east-1"
 SIMULATOR_CREDENTIALS = ("test", "test")
 """Used in simulator mode when the AWS credential chain finds nothing (a simulator accepts any)."""
 
 
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names it and where it can be set."""
+class SettingsError(BackendConfigError, ValueError):
+    """A setting is missing or malformed; the message names it and where it can be set (the daemon
+    refuses to start with it)."""
 
 
 def _env_name(prefix: str, key: str) -> str:

@@ -14,6 +14,7 @@ import stat as stat_mod
 from pathlib import Path
 
 from ..engine.builder.imagefs import ImageFS
+from ..plugins.backend import BackendConfigError
 
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
 """Character devices a container's ``/dev`` has (major, minor), made when running as root."""
@@ -78,3 +79,57 @@ def _write(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+
+
+# -- for backends whose agent runs on this host (simulator "host" injection) ---------------------------
+ROOT_MODES = ("image", "none")
+
+
+def root_mode(configured: str, backend: str) -> str:
+    """The ``host-root`` option of a backend: ``image`` (chroot into the image's files; the default when
+    running as root) or ``none`` (the host's own filesystem; the default otherwise). ``image`` without
+    root privileges is refused: chroot needs them."""
+    mode = configured or ("image" if os.geteuid() == 0 else "none")
+    if mode not in ROOT_MODES:
+        raise BackendConfigError(f"{backend} backend: host-root must be image or none, not {configured!r}")
+    if mode == "image" and os.geteuid() != 0:
+        raise BackendConfigError(f"{backend} backend: host-root=image needs the daemon to run as root (the agent chroots "
+                         "into the container root); use host-root=none to run commands in the host's filesystem")
+    return mode
+
+
+class HostRoots:
+    """The container roots of one backend, one directory per container under ``base``."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    def path(self, container_id: str) -> Path:
+        """Where the root of ``container_id`` is (whether or not prepared)."""
+        return self.base / container_id
+
+    def prepare(self, container_id: str, layers: list[Path], hostname: str) -> Path:
+        """A fresh root for the container from its image's layers (lowest first)."""
+        destination = self.path(container_id)
+        remove(destination)
+        prepare(layers, destination, hostname)
+        return destination
+
+    def remove(self, container_id: str) -> None:
+        """Delete the container's root."""
+        remove(self.path(container_id))
+
+    def owned(self) -> list[str]:
+        """The container ids that have a root here (to find leftovers of removed containers)."""
+        try:
+            return [entry.name for entry in self.base.iterdir() if entry.is_dir()]
+        except FileNotFoundError:
+            return []
+
+
+def agent_flags(root: Path, workdir: str, user: str) -> list[str]:
+    """The agent options that run a workload inside ``root`` (see the agent's ``--root``)."""
+    flags = ["--root", str(root), "--workdir", workdir or "/"]
+    if user:
+        flags += ["--user", user]
+    return flags

@@ -138,6 +138,10 @@ class TopResult:
     processes: list[list[str]]
 
 
+class BackendConfigError(RuntimeError):
+    """A backend's settings are wrong or incomplete: the daemon refuses to start and prints the message."""
+
+
 class StartError(Exception):
     """A backend could not start the program (Docker: exit code 126/127 plus a 400 reply)."""
 
