@@ -22,6 +22,7 @@ from sockerless.agent.hub import AgentHub
 from sockerless.agent.link import ReverseAddress
 from sockerless.agent.tokens import new_token
 from sockerless.engine.stdio import OutputStream, ProcessIO
+from sockerless.plugins.backend import BackendConfigError
 
 CONTAINER = "b" * 64
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
@@ -189,9 +190,9 @@ def test_backends_host_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert hostroot.agent_flags(made, "", "") == ["--root", str(made), "--workdir", "/"]
     assert hostroot.agent_flags(made, "/w", "app")[-2:] == ["--user", "app"]
     assert hostroot.root_mode("", "ecs") == "image"  # this suite runs as root
-    with pytest.raises(ValueError, match="host-root must be image or none"):
+    with pytest.raises(BackendConfigError, match="host-root must be image or none"):
         hostroot.root_mode("chroot", "ecs")
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert hostroot.root_mode("", "lambda") == "none"
-    with pytest.raises(ValueError, match="needs the daemon to run as root"):
+    with pytest.raises(BackendConfigError, match="needs the daemon to run as root"):
         hostroot.root_mode("image", "lambda")
