@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sockerless.plugins.backend import BackendConfigError
 from sockerless_aws.settings import SettingsError
 from sockerless_ecs.config import EcsConfig
 
@@ -13,7 +14,8 @@ AWS = {"region": "eu-west-1", "subnets": "subnet-1,subnet-2", "execution-role-ar
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     for key in ("SOCKERLESS_ENDPOINT_URL", "SOCKERLESS_ECS_SUBNETS", "SOCKERLESS_AWS_SUBNETS",
-                "SOCKERLESS_ECS_AGENT_INJECTION", "SOCKERLESS_ECS_CLUSTER"):
+                "SOCKERLESS_ECS_AGENT_INJECTION", "SOCKERLESS_ECS_CLUSTER", "SOCKERLESS_ECS_HOST_ROOT",
+                "SOCKERLESS_AWS_HOST_ROOT"):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -48,3 +50,28 @@ def test_aws_mode_reads_every_option_and_defaults_to_the_sidecar(tmp_path, monke
 def test_bad_settings_are_refused_by_name(tmp_path, options, message):
     with pytest.raises(SettingsError, match=message):
         EcsConfig.load(options, tmp_path)
+
+
+SIM = {"endpoint-url": "http://127.0.0.1:4566"}
+
+
+@pytest.mark.parametrize(("euid", "options", "expected"), [
+    (0, {}, "image"),
+    (1000, {}, "none"),
+    (0, {"host-root": "none"}, "none"),
+    (0, {"agent-injection": "image", "agent-path": "/agent"}, "none"),
+])
+def test_host_root_defaults_to_the_image_when_the_daemon_is_root(tmp_path, monkeypatch, euid, options, expected):
+    monkeypatch.setattr("os.geteuid", lambda: euid)
+    assert EcsConfig.load({**SIM, **options}, tmp_path).host_root == expected
+
+
+@pytest.mark.parametrize(("euid", "options", "message"), [
+    (1000, {"host-root": "image"}, "host-root=image needs the daemon to run as root"),
+    (0, {"host-root": "image", "agent-injection": "image", "agent-path": "/a"}, "host-root=image needs agent-injection=host"),
+    (0, {"host-root": "overlay"}, "host-root must be image or none"),
+])
+def test_host_root_refusals(tmp_path, monkeypatch, euid, options, message):
+    monkeypatch.setattr("os.geteuid", lambda: euid)
+    with pytest.raises(BackendConfigError, match=message):
+        EcsConfig.load({**SIM, **options}, tmp_path)

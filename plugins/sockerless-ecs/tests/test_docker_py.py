@@ -29,16 +29,16 @@ def test_run_returns_output_and_the_exit_code_is_reported(client, name, ecs_left
     assert ecs_leftovers(container.id) == {"task_definitions": [], "running_tasks": []}
 
 
-def test_detached_container_exec_archive_stop_remove(client, name, tmp_path, ecs_leftovers):
+def test_detached_container_exec_archive_stop_remove(client, name, ecs_leftovers):
     container = client.containers.run("alpine", ["sh", "-c", "trap '' TERM; while true; do sleep 0.2; done"],
                                       name=name, detach=True)
     assert container.status in ("created", "running")
     container.reload()
     assert container.status == "running"
-    target = tmp_path / "state"
+    target = "/root/state"
     first = container.exec_run(["sh", "-c", f"echo one > {target}"])
     assert first.exit_code == 0
-    second = container.exec_run(["cat", str(target)])
+    second = container.exec_run(["cat", target])
     assert (second.exit_code, second.output) == (0, b"one\n")
     split = container.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
     assert split.output == (b"o\n", b"e\n")
@@ -49,9 +49,9 @@ def test_detached_container_exec_archive_stop_remove(client, name, tmp_path, ecs
         info = tarfile.TarInfo("put.txt")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    assert container.put_archive(str(tmp_path), payload.getvalue())
-    assert (tmp_path / "put.txt").read_bytes() == b"via put_archive\n"
-    chunks, stat = container.get_archive(str(target))
+    assert container.put_archive("/root", payload.getvalue())
+    assert container.exec_run(["cat", "/root/put.txt"]).output == b"via put_archive\n"
+    chunks, stat = container.get_archive(target)
     assert stat["name"] == "state" and stat["size"] == 4
     with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
         assert tar.extractfile("state").read() == b"one\n"

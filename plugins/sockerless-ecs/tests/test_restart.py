@@ -40,22 +40,26 @@ def _orphans(sim, instance: str) -> tuple[str, str]:
     return definition, task
 
 
-def test_containers_survive_a_daemon_crash(restartable, sim, tmp_path, wait_for, ecs_leftovers):
+def test_containers_survive_a_daemon_crash(restartable, sim, wait_for, ecs_leftovers):
     d = restartable["daemon"]
     keeper = d.docker("run", "-d", "--name", "keeper", "alpine", "sh", "-c", "echo before-the-crash; exec tail -f /dev/null",
                       check=True).stdout.decode().strip()
     shorty = d.docker("run", "-d", "--name", "shorty", "alpine", "sh", "-c", "sleep 1; exit 7",
                       check=True).stdout.decode().strip()
-    marker = tmp_path / "marker"
+    marker = "/root/marker"
     d.docker("exec", "keeper", "sh", "-c", f"echo kept > {marker}", check=True)
     instance = (d.data_root / "backends" / "ecs" / "instance-id").read_text().strip()
     orphan_definition, orphan_task = _orphans(sim, instance)
+    roots = d.data_root / "backends" / "ecs" / "roots"
+    assert (roots / keeper / "etc" / "passwd").is_file(), "host-root=image: the container's root"
+    (roots / ("e" * 64) / "tmp").mkdir(parents=True)  # the root of a container the daemon does not have
 
     d = restartable["restart"]()
 
     listed = d.docker("ps", "-a", "--format", "{{.Names}} {{.State}}", check=True).stdout.decode().split("\n")
     assert "keeper running" in listed
-    assert d.docker("exec", "keeper", "cat", str(marker), check=True).stdout == b"kept\n"
+    assert d.docker("exec", "keeper", "cat", marker, check=True).stdout == b"kept\n"
+    assert not (roots / ("e" * 64)).exists(), "an orphaned root is removed at startup"
     assert b"before-the-crash" in d.docker("logs", "keeper", check=True).stdout, "logs from before the crash"
     assert wait_for(lambda: d.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "shorty").stdout
                     == b"exited 7\n", 45), "the exit code the task really had"
@@ -71,7 +75,7 @@ def test_containers_survive_a_daemon_crash(restartable, sim, tmp_path, wait_for,
     try:
         kept = client.containers.get("keeper")
         assert kept.status == "running"
-        assert kept.exec_run(["cat", str(marker)]).output == b"kept\n"
+        assert kept.exec_run(["cat", marker]).output == b"kept\n"
         assert b"before-the-crash" in kept.logs()
         kept.stop(timeout=2)
         kept.reload()
@@ -81,6 +85,7 @@ def test_containers_survive_a_daemon_crash(restartable, sim, tmp_path, wait_for,
     d.docker("rm", "keeper", "shorty", check=True)
     for cid in (keeper, shorty):
         assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}
+        assert not (roots / cid).exists(), "docker rm removes the container's root"
 
 
 def test_a_container_stopped_before_the_crash_stays_stopped_and_removable(restartable, ecs_leftovers):

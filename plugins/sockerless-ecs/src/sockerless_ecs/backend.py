@@ -28,16 +28,16 @@ from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, Star
 from sockerless.plugins.hookspecs import hookimpl
 from sockerless.signals import SIGKILL, SIGTERM
 from sockerless_aws import AwsClients, CloudError, read_log_events, tags
-from sockerless_aws.settings import SettingsError
 
 from . import pods, taskdef
 from .cleanup import OrphanCleaner
 from .config import EcsConfig
 from .infra import InfraProvider
-from .injection import inject, run_environment
+from .injection import HostRoot, inject, mounts_environment, run_environment
 from .mounts import VolumeMapper
 from .netmap import NetworkMapper
 from .networks import deregister_names
+from .roots import HostRoots
 from .tasks import TaskControl, failed_start
 from .watcher import TaskWatcher, exit_code
 
@@ -58,10 +58,7 @@ class EcsBackend(AgentBackendHooks):
 
     def __init__(self, context: Any) -> None:
         self.context = context
-        try:
-            self.config = EcsConfig.load(context.options, context.data_dir)
-        except SettingsError as exc:  # the daemon reports a RuntimeError as one line and exits 1
-            raise RuntimeError(str(exc)) from None
+        self.config = EcsConfig.load(context.options, context.data_dir)  # a BackendConfigError stops the daemon
         self.clients = AwsClients(self.config.aws)
         self.infra = InfraProvider(self.config, self.clients)
         self.volumes = VolumeMapper(self.config, self.clients, self.infra)
@@ -72,6 +69,16 @@ class EcsBackend(AgentBackendHooks):
         self.agent_bridge = AgentBridge(context.agents, self._locate, backend="ecs",
                                         connect_timeout=AGENT_CONNECT_TIMEOUT)
         self._ended_while_away: dict[str, ExitResult] = {}
+        self.roots = HostRoots(context.data_dir / "roots", context.layer_path)
+        if self.config.agent_injection == "host":
+            log.info("agent-injection=host, host-root=%s: %s", self.config.host_root,
+                     "each container runs chrooted into a root made from its image's layers"
+                     if self.config.host_root == "image" else "containers run in the host's own filesystem")
+
+    @property
+    def _chrooted(self) -> bool:
+        """Containers get a root made from their image (``host-root=image``)."""
+        return self.config.agent_injection == "host" and self.config.host_root == "image"
 
     def _locate(self, container: Any) -> ReverseAddress:
         return ReverseAddress(container.id, container.backend_state["token"])
@@ -93,21 +100,38 @@ class EcsBackend(AgentBackendHooks):
         if len(group) > 1 and self._running_group_task(group):
             raise Conflict(f"ecs backend: container {container.name} joins a group ({group[0].name}, ...) whose task "
                            "already runs, and ECS cannot add a container to a running task: stop the group first")
-        container.backend_state.update({"member": await self._member(container, image, infra),
-                                        "cluster": infra.cluster, "log_group": infra.log_group, "tasks": [],
-                                        "task": ""})
-        if len(group) == 1:
-            arn, names = await self._register([container], container, infra)
-            container.backend_state.update({"task_definition": arn, "container_name": names[container.id]})
+        try:
+            container.backend_state.update({"member": await self._member(container, image, infra),
+                                            "cluster": infra.cluster, "log_group": infra.log_group, "tasks": [],
+                                            "task": ""})
+            if len(group) == 1:
+                arn, names = await self._register([container], container, infra)
+                container.backend_state.update({"task_definition": arn, "container_name": names[container.id]})
+        except BaseException:
+            await self.roots.remove(container.id)
+            raise
 
     async def _member(self, container: Any, image: Any, infra: Any) -> dict[str, Any]:
-        """The container as one container definition, with the task volumes and helper containers it needs."""
-        if self.config.agent_injection == "host" and container.config.User:
-            raise InvalidParameter("ecs backend: with agent-injection=host the simulator's process executor runs "
-                                   "commands as its own user, so User (-u) cannot be applied; use the docker "
-                                   "executor with agent-injection=sidecar")
+        """The container as one container definition, with the task volumes and helper containers it needs.
+
+        With ``host-root=image`` the agent gets the container's root, working directory and user
+        (the definition has neither ``workingDirectory`` nor ``user``: the process executor would
+        apply them on the host), and a container with mounts asks the executor to hand them to
+        the agent.
+        """
+        user = container.config.User
+        if self.config.agent_injection == "host" and user and not self._chrooted:
+            raise InvalidParameter("ecs backend: with agent-injection=host and host-root=none the simulator's process "
+                                   "executor runs commands as its own user, so User (-u) cannot be applied; run the "
+                                   "daemon as root (host-root=image) or use the docker executor with "
+                                   "agent-injection=sidecar")
+        root = None
+        if self._chrooted:
+            path = await self.roots.prepare(container, image)
+            container.backend_state["root"] = str(path)
+            root = HostRoot(str(path), container.config.WorkingDir, user)
         injection = inject(self.config, container.id, bool(container.config.Tty), bool(container.config.OpenStdin),
-                           self._agent_log(container.id))
+                           self._agent_log(container.id), root)
         host = container.host_config
         cpu_units = taskdef.requested_cpu_units(host.NanoCpus, host.CpuQuota, host.CpuPeriod)
         try:
@@ -118,10 +142,13 @@ class EcsBackend(AgentBackendHooks):
             raise InvalidParameter(f"ecs backend: {exc}") from None
         stop = container.config.StopTimeout if isinstance(container.config.StopTimeout, int) else None
         mounts = await self.volumes.task_mounts(list(container.mounts))
+        env = list(container.config.Env or [])
+        if root is not None:
+            env += mounts_environment(mounts.mount_points)
         spec = taskdef.ContainerSpec(
             name=taskdef.container_name(container.name), image=_image_reference(container.config.Image, image),
             entry_point=injection.entry_point, command=[*filter(None, [container.path]), *container.args],
-            env=list(container.config.Env or []), workdir=container.config.WorkingDir, user=container.config.User,
+            env=env, workdir="" if root else container.config.WorkingDir, user="" if root else user,
             ports=ports, labels=dict(container.config.Labels or {}), stop_timeout=taskdef.stop_timeout(stop),
             extra=pods.merge_fields(injection.container_fields, {"mountPoints": mounts.mount_points},
                                     self._pull_credentials()))
@@ -333,6 +360,7 @@ class EcsBackend(AgentBackendHooks):
         if agent_log:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(agent_log)
+        await self.roots.remove(container.id)
 
     async def _delete_task_definition(self, arn: str) -> None:
         try:
@@ -354,6 +382,16 @@ class EcsBackend(AgentBackendHooks):
             except CloudError as exc:
                 if exc.status not in (400, 404):
                     raise
+
+    # -- exec --------------------------------------------------------------------------------------
+    @hookimpl
+    async def sockerless_exec_start(self, container: Any, exec_id: str, argv: list[str], env: list[str], workdir: str,
+                                    user: str, tty: bool, io: Any) -> Any:
+        """As on Docker, an exec without ``-u`` runs as the container's ``User``: in a host root the agent
+        itself runs as root, so the user is given (elsewhere the whole container already runs as it)."""
+        if not user and container.backend_state.get("root"):
+            user = container.config.User or ""
+        return await self.agent_bridge.exec_start(container, exec_id, argv, env, workdir, user, tty, io)
 
     # -- docker cp ---------------------------------------------------------------------------------
     def _require_running(self, container: Any) -> None:
@@ -460,6 +498,9 @@ class EcsBackend(AgentBackendHooks):
         if any(c.id not in self._ended_while_away for c in kept):
             await self.context.agents.reverse_url()
         await self._clean_orphans(containers, kept)
+        removed = await self.roots.remove_orphans(c.id for c in containers)
+        if removed:
+            log.info("removed %d root(s) of containers this daemon no longer has", len(removed))
         return kept
 
     async def _clean_orphans(self, containers: list[Any], kept: list[Any]) -> None:

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sockerless.agent import hostroot
 from sockerless_aws import AwsSettings
 from sockerless_aws.settings import SettingsError
 
@@ -35,6 +36,9 @@ class EcsConfig:
     agent_injection: str = "host"
     agent_command: list[str] = field(default_factory=list)
     """``host`` injection: how the simulator's host runs the agent."""
+    host_root: str = "none"
+    """``host`` injection: ``image`` chroots each container into a root made from its image's layers,
+    ``none`` runs it in the host's own filesystem."""
     agent_image: str = ""
     """``sidecar`` injection: the image holding the self-contained agent."""
     agent_path: str = ""
@@ -62,6 +66,7 @@ class EcsConfig:
         if injection not in INJECTION_MODES:
             raise SettingsError(f"{BACKEND} backend: agent-injection must be one of {', '.join(INJECTION_MODES)}, "
                                 f"not {injection!r}")
+        host_root = _host_root(aws, injection)
         assign = aws.get("assign-public-ip", "DISABLED").upper()
         if assign not in ("ENABLED", "DISABLED"):
             raise SettingsError(f"{BACKEND} backend: assign-public-ip must be ENABLED or DISABLED, not {assign!r}")
@@ -71,7 +76,7 @@ class EcsConfig:
             assign_public_ip=assign, execution_role_arn=aws.get("execution-role-arn"),
             task_role_arn=aws.get("task-role-arn"), log_group=aws.get("log-group", DEFAULT_LOG_GROUP),
             repository_credentials=aws.get("repository-credentials"),
-            agent_injection=injection, agent_command=shlex.split(aws.get("agent-command")),
+            agent_injection=injection, host_root=host_root, agent_command=shlex.split(aws.get("agent-command")),
             agent_image=aws.get("agent-image"), agent_path=aws.get("agent-path"),
             start_timeout=_seconds(aws, "start-timeout", 30.0 if aws.simulator else 600.0),
             poll_interval=_seconds(aws, "poll-interval", 0.5 if aws.simulator else 3.0))
@@ -99,6 +104,18 @@ class EcsConfig:
     def host_agent(self) -> list[str]:
         """The agent's command for ``host`` injection."""
         return list(self.agent_command) or [sys.executable, "-m", "sockerless_agent"]
+
+
+def _host_root(aws: AwsSettings, injection: str) -> str:
+    """Option ``host-root`` (:func:`sockerless.agent.hostroot.root_mode`): ``image`` by default when the daemon
+    (and so the agent it has the simulator start) runs as root and the agent is injected from the host."""
+    configured = aws.get("host-root").lower()
+    if injection == "host":
+        return hostroot.root_mode(configured, BACKEND)
+    if configured == "image":
+        raise SettingsError(f"{BACKEND} backend: host-root=image needs agent-injection=host (the agent runs on the "
+                            f"simulator's host and chroots the container there), not agent-injection={injection}")
+    return "none"
 
 
 def _seconds(aws: AwsSettings, key: str, default: float) -> float:
