@@ -36,6 +36,7 @@ def _definition(sim, cid: str) -> dict:
 
 
 def test_the_container_sees_its_image_files_and_not_the_hosts(ecsd, services):
+    assert "agent-injection=host, host-root=image" in ecsd.log_path.read_text(), "the mode is logged at startup"
     assert out(ecsd.docker("run", "--rm", "alpine", "cat", "/etc/passwd")) == real_docker(services, "alpine",
                                                                                           "cat", "/etc/passwd")
     listing = out(ecsd.docker("run", "--rm", "alpine", "sh", "-c", "ls /; test -e /work || echo no-host-files"))
@@ -60,6 +61,11 @@ def test_hostname_workdir_and_the_task_definition(ecsd, sim, name):
 def test_user_applies_inside_the_root(ecsd, user, expected):
     result = ecsd.docker("run", "--rm", "-u", user, "alpine", "sh", "-c", "echo $(id -u) $(id -g)")
     assert out(result).strip() == expected
+
+
+def test_an_unknown_user_fails_the_start_clearly(ecsd):
+    result = ecsd.docker("run", "--rm", "-u", "no-such-user", "alpine", "true")
+    assert result.returncode != 0 and b"unable to find user no-such-user" in result.stderr, result.stderr
 
 
 def test_exec_runs_as_the_containers_user_unless_told(ecsd, name):
@@ -100,6 +106,7 @@ def hostfsd(tmp_path_factory, sim, services):
 
 
 def test_host_root_none_runs_in_the_hosts_files_and_refuses_a_user(hostfsd, tmp_path, name):
+    assert "agent-injection=host, host-root=none" in hostfsd.log_path.read_text()
     target = tmp_path / "on-the-host"
     out(hostfsd.docker("run", "--rm", "alpine", "sh", "-c", f"echo here > {target}"))
     assert target.read_text() == "here\n"
