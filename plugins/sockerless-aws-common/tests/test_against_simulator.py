@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sockerless_aws import AwsClients, AwsSettings, CloudError, read_log_events
+from sockerless_aws.iam import ensure_role
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 
@@ -119,3 +121,15 @@ def test_follow_until_finished(sim: SimulatorProcess, clients: AwsClients) -> No
         return got
 
     assert asyncio.run(asyncio.wait_for(scenario(), 30)) == [b"first\n", b"second\n", b"from a new stream\n"]
+
+
+def test_ensure_role_finds_or_makes_it_once(sim: SimulatorProcess, clients: AwsClients) -> None:
+    policy = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    arn = asyncio.run(ensure_role(clients, "aws-common-role", "ecs-tasks.amazonaws.com", policies=[policy]))
+    assert arn.endswith(":role/aws-common-role")
+    assert asyncio.run(ensure_role(clients, "aws-common-role", "ecs-tasks.amazonaws.com")) == arn
+    iam = sim.client("iam")
+    attached = iam.list_attached_role_policies(RoleName="aws-common-role")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [policy]
+    trust = iam.get_role(RoleName="aws-common-role")["Role"]["AssumeRolePolicyDocument"]
+    assert "ecs-tasks.amazonaws.com" in json.dumps(trust)

@@ -9,11 +9,11 @@ security group, and an execution role with the AWS managed execution policy.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 
 from sockerless_aws import AwsClients, CloudError, tags
+from sockerless_aws.iam import ensure_role
 
 from .config import EcsConfig
 
@@ -24,8 +24,6 @@ SIM_VPC_CIDR = "10.213.0.0/16"
 SIM_SUBNET_CIDR = "10.213.0.0/20"
 EXECUTION_ROLE = "sockerless-ecs-execution"
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-TASKS_TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
 @dataclass(frozen=True)
@@ -126,13 +124,4 @@ class InfraProvider:
                                                                  key="Key", value="Value")}]
 
     async def _simulator_role(self) -> str:
-        try:
-            return (await self.clients.call("iam", "get_role", RoleName=EXECUTION_ROLE))["Role"]["Arn"]
-        except CloudError as exc:
-            if exc.status != 404:
-                raise
-        made = await self.clients.call("iam", "create_role", RoleName=EXECUTION_ROLE,
-                                       AssumeRolePolicyDocument=json.dumps(TASKS_TRUST),
-                                       Tags=tags.to_key_value({tags.MANAGED: "1"}, key="Key", value="Value"))
-        await self.clients.call("iam", "attach_role_policy", RoleName=EXECUTION_ROLE, PolicyArn=EXECUTION_POLICY)
-        return made["Role"]["Arn"]
+        return await ensure_role(self.clients, EXECUTION_ROLE, "ecs-tasks.amazonaws.com", policies=[EXECUTION_POLICY])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import shutil
@@ -28,6 +27,7 @@ from sockerless.api.errors import Conflict, InvalidParameter
 from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, StartError
 from sockerless.plugins.hookspecs import hookimpl
 from sockerless_aws import AwsClients, CloudError, tags
+from sockerless_aws.iam import ensure_role
 from sockerless_aws.settings import SettingsError
 
 from .cloudlogs import FunctionLogs
@@ -44,8 +44,6 @@ READY_TIMEOUT = 300.0
 REPORT_POLL = 2.0
 LINGER_MARGIN = 5.0
 """Beyond the agent's --linger: its last redial may come a back-off step later."""
-TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
 class FollowedProcess:
@@ -123,16 +121,9 @@ class LambdaBackend(AgentBackendHooks):
                                    "option role (SOCKERLESS_LAMBDA_ROLE) to the ARN of an IAM role Lambda may assume")
         async with self._role_lock:
             if not self._role:
-                try:
-                    found = await self.clients.call("iam", "get_role", RoleName=ROLE_NAME)
-                except CloudError as exc:
-                    if exc.status != 404:
-                        raise
-                    found = await self.clients.call(
-                        "iam", "create_role", RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
-                        Description="Execution role of Sockerless Lambda containers (simulator mode)",
-                        Tags=tags.to_key_value(tags.owned(self.instance), key="Key", value="Value"))
-                self._role = found["Role"]["Arn"]
+                self._role = await ensure_role(
+                    self.clients, ROLE_NAME, "lambda.amazonaws.com", role_tags=tags.owned(self.instance),
+                    description="Execution role of Sockerless Lambda containers (simulator mode)")
         return self._role
 
     # -- start, kill -----------------------------------------------------------------------------
