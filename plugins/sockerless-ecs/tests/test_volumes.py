@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
+from awssim import SimulatorProcess, start_simulator
 from resource_fixtures import clients_for, docker_sim, run, subnet, wait_stopped  # noqa: F401
 from sockerless.api.errors import InvalidParameter
 from sockerless_aws import tags
@@ -18,7 +20,17 @@ def mount(kind: str, destination: str, name: str = "", source: str = "", rw: boo
     return SimpleNamespace(Type=kind, Name=name, Source=source, Destination=destination, RW=rw)
 
 
-def test_file_system_access_points_and_cleanup(sim) -> None:
+@pytest.fixture(scope="module")
+def efs_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorProcess]:
+    """A simulator of this module's own: the session's ``sim`` may already hold the backend's file system
+    (a host-mode daemon's volumes), in another VPC."""
+    simulator = start_simulator(tmp_path_factory.mktemp("ecs-efs-sim"))
+    yield simulator
+    simulator.stop()
+
+
+def test_file_system_access_points_and_cleanup(efs_sim) -> None:
+    sim = efs_sim
     clients = clients_for(sim)
     _, first = subnet(sim, "10.51.1.0/24", "us-east-1a")
     second = sim.client("ec2").describe_subnets(SubnetIds=[first])["Subnets"][0]["VpcId"]
