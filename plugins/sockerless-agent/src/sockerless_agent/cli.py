@@ -204,7 +204,7 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
         identity = resolve(args.user, passwd=host_path(root, "/etc/passwd"), group=host_path(root, "/etc/group")) \
             if args.user else None
     except (UnknownUser, OSError) as exc:
-        message = f"unable to find user {args.user}: {exc}"
+        message = str(exc) if isinstance(exc, UnknownUser) else f"unable to find user {args.user}: {exc}"
         print(f"sockerless-agent: {message}", file=sys.stderr)
         if lambda_invocation is not None:
             await _report(lambda_invocation[0].fail, lambda_invocation[1], message, 126)
