@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from lambda_support import function_names, function_of, wait_for
+from lambda_support import container_id, function_names, function_of, wait_for
 
 
 @pytest.fixture
@@ -36,11 +36,14 @@ def test_run_gives_output_and_exit_code(lambdad, aws_sim, name):
     assert lambdad.docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip() == b"4"
     function = function_of(lambdad, name)
     assert function in function_names(aws_sim)
+    root = lambdad.data_root / "backends" / "lambda" / "roots" / container_id(lambdad, name)
+    assert (root / "bin").is_dir()  # the container root, made from the image's layers
     # docker logs reads CloudWatch: no stdout/stderr split there, and Lambda's own lines are left out
     logs = wait_for(lambda: (out := lambdad.docker("logs", name).stdout) and b"err" in out and out)
     assert sorted(logs.splitlines()) == [b"err", b"out"]
     lambdad.docker("rm", name, check=True)
     assert function not in function_names(aws_sim)
+    assert not root.exists()
     groups = aws_sim.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function}")["logGroups"]
     assert groups == []
 
@@ -240,11 +243,15 @@ def test_exec_and_cp_share_the_container_root_not_the_hosts(lambdad, running, tm
         lambdad.docker("inspect", "-f", "{{.Config.Hostname}}", running).stdout.strip()
 
 
-def test_the_user_is_switched_inside_the_root(lambdad):
+def test_the_user_is_switched_inside_the_root(lambdad, name):
     ran = lambdad.docker("run", "--rm", "-u", "65534", "alpine", "id", "-u")
     assert (ran.returncode, ran.stdout) == (0, b"65534\n"), ran.stderr
     named = lambdad.docker("run", "--rm", "-u", "nobody", "alpine", "sh", "-c", "id -u; id -g; echo $HOME")
     assert (named.returncode, named.stdout) == (0, b"65534\n65534\n/nonexistent\n"), named.stderr
+    lambdad.docker("run", "-d", "--name", name, "-u", "65534", "alpine", "sleep", "60", check=True)
+    assert lambdad.docker("exec", name, "id", "-u").stdout == b"65534\n"  # as Docker: the container's user
+    assert lambdad.docker("exec", "-u", "0", name, "id", "-u").stdout == b"0\n"
+    lambdad.docker("rm", "-f", name, check=True)
     unknown = lambdad.docker("run", "--rm", "-u", "no-such-user", "alpine", "true")
     assert unknown.returncode == 125, unknown.stderr  # as Docker: the container could not start
     assert b"unable to find user no-such-user: no matching entries in passwd file" in unknown.stderr, unknown.stderr

@@ -224,7 +224,7 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
         return exc.exit_code
     if keep_alive:
         log.info("keep-alive mode: serving until stopped (command %s not run)", command)
-    service = AgentService(main, env, cwd, args.archive_root or root or "/", root)
+    service = AgentService(main, env, cwd, args.archive_root or root or "/", root, args.user or "")
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()
     running = asyncio.ensure_future(main.run())
