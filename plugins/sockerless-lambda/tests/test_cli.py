@@ -241,6 +241,13 @@ def test_exec_and_cp_share_the_container_root_not_the_hosts(lambdad, running, tm
     assert lambdad.docker("exec", running, "cat", "/tmp/in.txt").stdout == b"copied in\n"
     assert lambdad.docker("exec", running, "cat", "/etc/hostname").stdout.strip() == \
         lambdad.docker("inspect", "-f", "{{.Config.Hostname}}", running).stdout.strip()
+    # a link to / made inside leads to the container's /, never the host's
+    lambdad.docker("exec", running, "ln", "-s", "/", "/tmp/top", check=True)
+    assert lambdad.docker("cp", f"{running}:/tmp/top/etc/hostname", str(tmp_path / "hostname")).returncode == 0
+    assert (tmp_path / "hostname").read_bytes() != Path("/etc/hostname").read_bytes()
+    lambdad.docker("cp", str(tmp_path / "in.txt"), f"{running}:/tmp/top/{running}-in.txt", check=True)
+    assert not Path(f"/{running}-in.txt").exists()
+    assert lambdad.docker("exec", running, "cat", f"/{running}-in.txt").stdout == b"copied in\n"
 
 
 def test_the_user_is_switched_inside_the_root(lambdad, name):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from types import SimpleNamespace
 
 import pytest
 from sockerless.agent import hostroot
 from sockerless.api.errors import InvalidParameter, NotImplementedByBackend
-from sockerless.plugins.backend import BackendConfigError
+from sockerless.plugins.backend import BackendConfigError, BackendContext
 from sockerless_aws.settings import SettingsError
+from sockerless_lambda.backend import LambdaBackend
 from sockerless_lambda.cloudlogs import RunEnd
 from sockerless_lambda.functions import (
     check_supported,
@@ -38,7 +40,7 @@ def container(**config):
     host = SimpleNamespace(PortBindings=config.pop("ports", None), PublishAllPorts=False, Memory=config.pop("memory", 0),
                            Tmpfs=None)
     cfg = SimpleNamespace(User=config.pop("user", ""), Env=config.pop("env", ["PATH=/bin", "A=1", "A=2"]),
-                          WorkingDir=config.pop("workdir", ""), Image="alpine", Labels={})
+                          WorkingDir=config.pop("workdir", ""), Image="alpine", Labels={}, Hostname="")
     return SimpleNamespace(id=CID, host_config=host, config=cfg, path=config.pop("path", "sh"),
                            args=config.pop("args", ["-c", "exit 4"]))
 
@@ -215,3 +217,44 @@ def test_following_stops_at_the_report_of_the_last_run():
     assert not end.finished()  # exited, but the second run's REPORT is not read yet
     end.skip("REPORT RequestId: 2\tDuration: 1 ms")
     assert end.finished()
+
+
+def backend(tmp_path, options, layers=None):
+    """The backend over a plain context (no daemon): enough for its host-root preparation."""
+    context = BackendContext(data_dir=tmp_path / "backend", loop=None, options={**SIM, **options},
+                             layer_path=(lambda layer: layers[layer]) if layers is not None else None)
+    context.data_dir.mkdir()
+    return LambdaBackend(context)
+
+
+def test_a_root_is_made_from_the_images_layers(tmp_path):
+    lower, upper = tmp_path / "lower", tmp_path / "upper"
+    (lower / "etc").mkdir(parents=True)
+    (lower / "etc" / "passwd").write_text("root:x:0:0::/root:/bin/sh\n")
+    (upper / "srv").mkdir(parents=True)
+    (upper / "etc").mkdir()
+    (upper / "etc" / "passwd").write_text("app:x:10:10::/srv:/bin/sh\n")
+    b = backend(tmp_path, {}, {"sha256:l": lower, "sha256:u": upper})
+    c = container(workdir="/srv")
+    c.config.Hostname = "web-1"
+    root = asyncio.run(b._make_root(c, SimpleNamespace(Layers=["sha256:l", "sha256:u"])))
+    assert root == tmp_path / "backend" / "roots" / CID
+    assert (root / "etc" / "passwd").read_text() == "app:x:10:10::/srv:/bin/sh\n"  # the upper layer wins
+    assert (root / "etc" / "hostname").read_text() == "web-1\n" and (root / "tmp").is_dir()
+    assert b.roots.owned() == [CID]
+
+
+def test_an_image_that_cannot_make_a_safe_root_is_refused_and_leaves_nothing(tmp_path):
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "etc").symlink_to("/etc")
+    b = backend(tmp_path, {}, {"sha256:l": layer})
+    with pytest.raises(InvalidParameter, match="lambda backend: container create: the image's /etc is not a directory"):
+        asyncio.run(b._make_root(container(), SimpleNamespace(Layers=["sha256:l"])))
+    assert b.roots.owned() == []
+
+
+def test_without_a_container_root_the_directory_is_on_the_host(tmp_path):
+    b = backend(tmp_path, {"host-root": "none"})
+    root = asyncio.run(b._make_root(container(workdir="/app"), SimpleNamespace(Layers=["sha256:l"])))
+    assert (root / "app").is_dir() and not (root / "etc").exists()
