@@ -140,11 +140,12 @@ def test_an_image_link_out_of_the_root_is_refused(tmp_path: Path) -> None:
 
 def test_the_main_process_runs_as_a_user_of_the_root(root: Path, tmp_path: Path) -> None:
     async def scenario(bridge, container):
-        return None
+        return await bridge.probe(container, ["sh", "-c", "id -u; echo $HOME"], 10)
 
-    _, out = _run(root, tmp_path, scenario, workdir="/", extra=["--user", "guest"],
-                  script="id -u; echo $HOME; exec sleep 30")
+    probed, out = _run(root, tmp_path, scenario, workdir="/", extra=["--user", "guest"],
+                       script="id -u; echo $HOME; exec sleep 30")
     assert out.startswith(b"405\n/home/guest\n")
+    assert probed == (0, "405\n/home/guest\n")  # execs and probes naming no user run as the container's, as in Docker
 
 
 def test_mounts_handed_over_by_the_platform_are_made_inside_the_root_only(root: Path, tmp_path: Path) -> None:

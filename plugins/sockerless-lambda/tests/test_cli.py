@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import subprocess
+import tarfile
 import time
 import uuid
+from pathlib import Path
 
 import pytest
-from lambda_support import function_names, function_of, wait_for
+from lambda_support import container_id, function_names, function_of, wait_for
 
 
 @pytest.fixture
@@ -33,11 +36,14 @@ def test_run_gives_output_and_exit_code(lambdad, aws_sim, name):
     assert lambdad.docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip() == b"4"
     function = function_of(lambdad, name)
     assert function in function_names(aws_sim)
+    root = lambdad.data_root / "backends" / "lambda" / "roots" / container_id(lambdad, name)
+    assert (root / "bin").is_dir()  # the container root, made from the image's layers
     # docker logs reads CloudWatch: no stdout/stderr split there, and Lambda's own lines are left out
     logs = wait_for(lambda: (out := lambdad.docker("logs", name).stdout) and b"err" in out and out)
     assert sorted(logs.splitlines()) == [b"err", b"out"]
     lambdad.docker("rm", name, check=True)
     assert function not in function_names(aws_sim)
+    assert not root.exists()
     groups = aws_sim.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function}")["logGroups"]
     assert groups == []
 
@@ -124,7 +130,6 @@ def test_a_command_that_cannot_start(lambdad, name):
     (["-v", "/tmp:/data"], b"bind mounts"),
     (["-v", "lambda-test-volume:/data"], b"volumes"),
     (["--restart", "always"], b"restart policies"),
-    (["--user", "nobody"], b"as user 'nobody'"),
     (["-m", "64m"], b"128 MiB to 10240 MiB"),
     (["--tmpfs", "/run"], b"tmpfs mounts"),
 ])
@@ -151,8 +156,12 @@ def test_memory_becomes_the_function_memory_size(lambdad, aws_sim, name):
     assert config["Environment"]["Variables"]["A"] == "1"
     assert not any("token" in key.lower() for key in config["Environment"]["Variables"])
     image_config = config["ImageConfigResponse"]["ImageConfig"]
-    assert image_config["Command"] == ["true"] and "--lambda" in image_config["EntryPoint"]
-    assert image_config["WorkingDirectory"].endswith("/work")
+    entry = image_config["EntryPoint"]
+    assert image_config["Command"] == ["true"] and "--lambda" in entry
+    # host-root=image: the agent enters the container root and its working directory there
+    assert entry[entry.index("--workdir") + 1] == "/work" and "WorkingDirectory" not in image_config
+    assert entry[entry.index("--root") + 1] == str(lambdad.data_root / "backends" / "lambda" / "roots" /
+                                                   lambdad.docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip())
     tags = aws_sim.client("lambda").list_tags(Resource=config["FunctionArn"])["Tags"]
     assert tags["sockerless:managed"] == "1" and tags["sockerless:container"] == \
         lambdad.docker("inspect", "-f", "{{.Id}}", name).stdout.decode().strip()
@@ -218,3 +227,61 @@ def test_health_checks_run_through_the_agent(lambdad, name):
     lambdad.docker("exec", name, "touch", "ready", check=True)
     assert wait_for(lambda: health() == b"healthy")
     lambdad.docker("rm", "-f", name, check=True)
+
+
+# -- host-root=image: the container's command sees its image's files, not the host's -----------------------------
+def test_exec_and_cp_share_the_container_root_not_the_hosts(lambdad, running, tmp_path):
+    marker = f"/tmp/{running}-exec-file"
+    lambdad.docker("exec", running, "sh", "-c", f"echo from-exec > {marker}", check=True)
+    assert lambdad.docker("cp", f"{running}:{marker}", str(tmp_path / "back")).returncode == 0
+    assert (tmp_path / "back").read_bytes() == b"from-exec\n"
+    assert not Path(marker).exists()  # written in the container's /tmp, not the host's
+    (tmp_path / "in.txt").write_bytes(b"copied in\n")
+    lambdad.docker("cp", str(tmp_path / "in.txt"), f"{running}:/tmp/in.txt", check=True)
+    assert lambdad.docker("exec", running, "cat", "/tmp/in.txt").stdout == b"copied in\n"
+    assert lambdad.docker("exec", running, "cat", "/etc/hostname").stdout.strip() == \
+        lambdad.docker("inspect", "-f", "{{.Config.Hostname}}", running).stdout.strip()
+    # a link to / made inside leads to the container's /, never the host's
+    lambdad.docker("exec", running, "ln", "-s", "/", "/tmp/top", check=True)
+    assert lambdad.docker("cp", f"{running}:/tmp/top/etc/hostname", str(tmp_path / "hostname")).returncode == 0
+    assert (tmp_path / "hostname").read_bytes() != Path("/etc/hostname").read_bytes()
+    lambdad.docker("cp", str(tmp_path / "in.txt"), f"{running}:/tmp/top/{running}-in.txt", check=True)
+    assert not Path(f"/{running}-in.txt").exists()
+    assert lambdad.docker("exec", running, "cat", f"/{running}-in.txt").stdout == b"copied in\n"
+
+
+def test_the_user_is_switched_inside_the_root(lambdad, name):
+    ran = lambdad.docker("run", "--rm", "-u", "65534", "alpine", "id", "-u")
+    assert (ran.returncode, ran.stdout) == (0, b"65534\n"), ran.stderr
+    named = lambdad.docker("run", "--rm", "-u", "nobody", "alpine", "sh", "-c", "id -u; id -g; echo $HOME")
+    assert (named.returncode, named.stdout) == (0, b"65534\n65534\n/nonexistent\n"), named.stderr
+    lambdad.docker("run", "-d", "--name", name, "-u", "65534", "alpine", "sleep", "60", check=True)
+    assert lambdad.docker("exec", name, "id", "-u").stdout == b"65534\n"  # as Docker: the container's user
+    assert lambdad.docker("exec", "-u", "0", name, "id", "-u").stdout == b"0\n"
+    lambdad.docker("rm", "-f", name, check=True)
+    unknown = lambdad.docker("run", "--rm", "-u", "no-such-user", "alpine", "true")
+    assert unknown.returncode == 125, unknown.stderr  # as Docker: the container could not start
+    assert b"unable to find user no-such-user: no matching entries in passwd file" in unknown.stderr, unknown.stderr
+    assert unknown.stderr.count(b"unable to find user") == 1, unknown.stderr
+
+
+def test_the_images_own_etc_passwd_is_seen(lambdad):
+    expected = image_file(lambdad, "alpine", "etc/passwd")
+    assert expected != Path("/etc/passwd").read_bytes()  # else the test could not tell the two apart
+    shown = lambdad.docker("run", "--rm", "alpine", "cat", "/etc/passwd")
+    assert (shown.returncode, shown.stdout) == (0, expected), shown.stderr
+
+
+def image_file(d, image: str, member: str) -> bytes:
+    """A file of ``image`` as its layers (``docker save``) hold it, the topmost layer's copy."""
+    saved = d.docker("save", image, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(saved)) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))
+        found = None
+        for layer in manifest[0]["Layers"]:
+            with tarfile.open(fileobj=outer.extractfile(layer)) as tar:
+                names = {m.name.removeprefix("./"): m for m in tar.getmembers()}
+                if member in names:
+                    found = tar.extractfile(names[member]).read()
+    assert found is not None, f"{image} has no {member}"
+    return found

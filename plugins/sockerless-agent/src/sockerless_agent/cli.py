@@ -204,7 +204,7 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
         identity = resolve(args.user, passwd=host_path(root, "/etc/passwd"), group=host_path(root, "/etc/group")) \
             if args.user else None
     except (UnknownUser, OSError) as exc:
-        message = f"unable to find user {args.user}: {exc}"
+        message = str(exc) if isinstance(exc, UnknownUser) else f"unable to find user {args.user}: {exc}"
         print(f"sockerless-agent: {message}", file=sys.stderr)
         if lambda_invocation is not None:
             await _report(lambda_invocation[0].fail, lambda_invocation[1], message, 126)
@@ -224,7 +224,7 @@ async def _run(args: argparse.Namespace, command: list[str], token: str,
         return exc.exit_code
     if keep_alive:
         log.info("keep-alive mode: serving until stopped (command %s not run)", command)
-    service = AgentService(main, env, cwd, args.archive_root or root or "/", root)
+    service = AgentService(main, env, cwd, args.archive_root or root or "/", root, args.user or "")
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()
     running = asyncio.ensure_future(main.run())

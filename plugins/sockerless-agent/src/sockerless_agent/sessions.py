@@ -30,12 +30,14 @@ class AgentService:
     """Serves sessions for one workload: execs, attach to the main process, probes, archives."""
 
     def __init__(self, main: MainProcess, base_env: dict[str, str], cwd: str, archive_root: str = "/",
-                 root: str = "") -> None:
+                 root: str = "", user: str = "") -> None:
         self.main = main
         self.base_env = base_env
         self.cwd = cwd
         self.root = root
         """Every exec runs chrooted here (``--root``); empty: in the agent's own filesystem."""
+        self.user = user
+        """Execs and probes that name no user run as this one (``--user``: the container's, as in Docker)."""
         self.channels: set[Channel] = set()
         archive = ArchiveHandlers(archive_root)
         self.handlers = {
@@ -86,7 +88,7 @@ class AgentService:
         env = dict(self.base_env)
         files = {"passwd": host_path(self.root, "/etc/passwd"), "group": host_path(self.root, "/etc/group")}
         try:
-            identity = resolve(str(message.get("user") or ""), **files)
+            identity = resolve(str(message.get("user") or self.user), **files)
         except UnknownUser as exc:
             raise SpawnError(protocol.NOT_FOUND, str(exc), 126) from None
         if identity is not None:

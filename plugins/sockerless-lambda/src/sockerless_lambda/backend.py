@@ -12,26 +12,24 @@ longer knows are deleted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 from sockerless.agent.bridge import AgentBridge
 from sockerless.agent.hooks import AgentBackendHooks
+from sockerless.agent.hostroot import HostRootError, HostRoots
 from sockerless.agent.link import AgentUnavailable, ReverseAddress
 from sockerless.agent.tokens import new_token
-from sockerless.api.errors import Conflict, InvalidParameter
+from sockerless.api.errors import Conflict, InvalidParameter, NotImplementedByBackend
 from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, StartError
 from sockerless.plugins.hookspecs import hookimpl
 from sockerless_aws import AwsClients, CloudError, tags
 from sockerless_aws.iam import ensure_role
-from sockerless_aws.settings import SettingsError
 
 from .cloudlogs import FunctionLogs
-from .functions import check_supported, create_request, function_name, host_root, log_group, roots_dir
+from .functions import check_supported, create_request, function_name, log_group
 from .invocations import UNKNOWN_EXIT, Invocation, InvocationProcess
 from .settings import BACKEND, ROLE_NAME, LambdaSettings
 
@@ -63,11 +61,10 @@ class LambdaBackend(AgentBackendHooks):
     """Containers as Lambda functions, driven through boto3 and the agent."""
 
     def __init__(self, context: Any) -> None:
-        try:
-            self.settings = LambdaSettings.from_options(context.options)
-        except SettingsError as exc:
-            raise RuntimeError(str(exc)) from None
+        self.settings = LambdaSettings.from_options(context.options)
         self.context = context
+        self.roots = HostRoots(Path(context.data_dir) / "roots")
+        """Host injection: one directory per container (its root with ``host-root=image``)."""
         self.clients = AwsClients(self.settings.aws)
         self.instance = self.settings.aws.instance_id(context.data_dir)
         self.agent_bridge = AgentBridge(context.agents, self._locate, backend=BACKEND,
@@ -94,12 +91,11 @@ class LambdaBackend(AgentBackendHooks):
     # -- create ----------------------------------------------------------------------------------
     @hookimpl
     async def sockerless_container_create(self, container: Any, image: Any) -> None:
-        check_supported(container, getattr(getattr(image, "Config", None), "User", "") or "")
+        image_user = getattr(getattr(image, "Config", None), "User", "") or ""
+        check_supported(container, image_user, any_user=self.settings.host_root == "image")
         root = ""
         if self.settings.injection == "host":
-            root = host_root(str(self.context.data_dir), container.id)
-            workdir = os.path.join(root, (container.config.WorkingDir or "").lstrip("/"))
-            await asyncio.to_thread(os.makedirs, workdir, 0o755, True)
+            root = str(await self._make_root(container, image))
         try:
             request = create_request(self.settings, container, role=await self._role_arn(),
                                      connect_url=await self.context.agents.reverse_url(), root=root,
@@ -108,9 +104,28 @@ class LambdaBackend(AgentBackendHooks):
             await self.clients.call("lambda", "create_function", **request)
         except BaseException:
             if root:
-                shutil.rmtree(root, ignore_errors=True)
+                await asyncio.to_thread(self.roots.remove, container.id)
             raise
         container.backend_state.update(function=request["FunctionName"], root=root, runs=0)
+
+    async def _make_root(self, container: Any, image: Any) -> Path:
+        """Host injection: the container's directory; with ``host-root=image``, its root made from the image's
+        layers (kept for the container's life, as Docker keeps a container's filesystem across runs)."""
+        if self.settings.host_root != "image":
+            path = self.roots.path(container.id)
+            workdir = path / (container.config.WorkingDir or "").lstrip("/")
+            await asyncio.to_thread(workdir.mkdir, 0o755, True, True)
+            return path
+        if self.context.layer_path is None:
+            raise NotImplementedByBackend(BACKEND, "host-root=image without the daemon's image layers",
+                                          "set the backend option host-root=none")
+        layers = [Path(self.context.layer_path(layer)) for layer in image.Layers or []]
+        hostname = container.config.Hostname or container.id[:12]
+        try:
+            return await asyncio.to_thread(self.roots.prepare, container.id, layers, hostname)
+        except HostRootError as exc:
+            await asyncio.to_thread(self.roots.remove, container.id)
+            raise InvalidParameter(f"lambda backend: container create: {exc}") from None
 
     async def _role_arn(self) -> str:
         """The execution role: option ``role``, or in simulator mode ``sockerless-lambda`` (made if missing)."""
@@ -195,7 +210,7 @@ class LambdaBackend(AgentBackendHooks):
             await self._delete_function(state["function"])
         await self.agent_bridge.forget(container)
         if state.get("root"):
-            await asyncio.to_thread(shutil.rmtree, state["root"], True)
+            await asyncio.to_thread(self.roots.remove, container.id)
 
     async def _delete_function(self, name: str) -> None:
         """The function and its log group (either may be gone already)."""
@@ -230,11 +245,9 @@ class LambdaBackend(AgentBackendHooks):
 
     def _delete_orphan_roots(self, ids: set[str]) -> None:
         """Host injection: directories of containers the daemon no longer has."""
-        roots = roots_dir(str(self.context.data_dir))
-        with contextlib.suppress(FileNotFoundError):
-            for entry in os.listdir(roots):
-                if entry not in ids:
-                    shutil.rmtree(os.path.join(roots, entry), ignore_errors=True)
+        for orphan in set(self.roots.owned()) - ids:
+            log.info("deleting the host root of removed container %s", orphan[:12])
+            self.roots.remove(orphan)
 
     async def _delete_orphans(self, candidates: list[dict[str, Any]]) -> None:
         """Functions tagged for this daemon that it no longer has a container for."""

@@ -6,8 +6,10 @@ Pure functions of the container record and the settings (no AWS calls), so they 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
+from sockerless.agent.hostroot import agent_flags
 from sockerless.api.errors import InvalidParameter, NotImplementedByBackend
 
 from .settings import BACKEND, MAX_MEMORY, MIN_MEMORY, LambdaSettings
@@ -49,11 +51,12 @@ def memory_size(host_memory: int, default: int) -> int:
     return mib
 
 
-def check_supported(container: Any, image_user: str = "") -> None:
+def check_supported(container: Any, image_user: str = "", *, any_user: bool = False) -> None:
     """Refuse what a function cannot do and the core does not already refuse by capability.
 
     The image's own ``USER`` is accepted (Lambda runs every image as its sandbox user); a
-    different ``--user`` is refused.
+    different ``--user`` is refused unless ``any_user`` (host injection with a container root,
+    where the agent switches to the user).
     """
     host = container.host_config
     if (host.PortBindings and any(host.PortBindings.values())) or host.PublishAllPorts:
@@ -63,7 +66,7 @@ def check_supported(container: Any, image_user: str = "") -> None:
         raise NotImplementedByBackend(BACKEND, "tmpfs mounts (--tmpfs)", "a function has no mounts; /tmp is its "
                                       "writable scratch space")
     user = container.config.User or ""
-    if user not in ROOT_USERS and user != image_user:
+    if not any_user and user not in ROOT_USERS and user != image_user:
         raise NotImplementedByBackend(BACKEND, f"running the main process as user {container.config.User!r} (--user)",
                                       "a function runs as its sandbox's own user")
     if not (container.path or container.args):
@@ -71,8 +74,10 @@ def check_supported(container: Any, image_user: str = "") -> None:
                                "and none was given)")
 
 
-def agent_argv(settings: LambdaSettings, container_id: str, connect_url: str, archive_root: str) -> list[str]:
-    """The function's ``ImageConfig.EntryPoint``: the agent in Lambda mode, dialling the daemon, then ``--``."""
+def agent_argv(settings: LambdaSettings, container_id: str, connect_url: str, root_flags: list[str]) -> list[str]:
+    """The function's ``ImageConfig.EntryPoint``: the agent in Lambda mode, dialling the daemon, then ``--``.
+
+    ``root_flags``: where the agent puts the workload in host injection (``--root ...`` or ``--archive-root``)."""
     if settings.injection == "host":
         agent = list(settings.host_agent)
     elif settings.agent_path:
@@ -84,9 +89,7 @@ def agent_argv(settings: LambdaSettings, container_id: str, connect_url: str, ar
                                       "to its path")
     argv = [*agent, "--lambda", "--connect", connect_url, "--container", container_id,
             "--log-level", settings.agent_log_level, "--linger", f"{settings.agent_linger:g}",
-            "--connect-timeout", f"{settings.connect_timeout + CONNECT_MARGIN:g}"]
-    if archive_root:
-        argv += ["--archive-root", archive_root]
+            "--connect-timeout", f"{settings.connect_timeout + CONNECT_MARGIN:g}", *root_flags]
     if settings.agent_ca_file:
         argv += ["--ca-file", settings.agent_ca_file]
     return [*argv, "--"]
@@ -102,25 +105,29 @@ def environment(container: Any) -> dict[str, str]:
     return variables
 
 
-def roots_dir(data_dir: str) -> str:
-    """Host injection: where the containers' directories are."""
-    return os.path.join(data_dir, "roots")
+def placement(settings: LambdaSettings, container: Any, root: str) -> tuple[list[str], str]:
+    """The agent's root options and the function's ``WorkingDirectory`` (empty: none) for a container.
 
-
-def host_root(data_dir: str, container_id: str) -> str:
-    """Host injection: the directory the container's ``docker cp`` and working directory live in."""
-    return os.path.join(roots_dir(data_dir), container_id)
+    Host injection with ``host-root=image``: the agent chroots into ``root`` and changes to the working
+    directory inside it (the process executor must not look for that directory on the host). With
+    ``host-root=none``: ``root`` is the container's host directory, ``docker cp``'s ``/``, and the working
+    directory is inside it. Image injection: the function's own filesystem and working directory.
+    """
+    workdir = container.config.WorkingDir or ""
+    if settings.injection != "host":
+        return [], workdir
+    if settings.host_root == "image":
+        return agent_flags(Path(root), workdir, container.config.User or ""), ""
+    return ["--archive-root", root], os.path.join(root, workdir.lstrip("/"))
 
 
 def create_request(settings: LambdaSettings, container: Any, *, role: str, connect_url: str, root: str,
                    tags: dict[str, str]) -> dict[str, Any]:
     """The CreateFunction parameters of a container (``root``: its host directory in host injection, else empty)."""
     name = function_name(settings.prefix, container.id)
-    workdir = container.config.WorkingDir or ""
-    if root:
-        workdir = os.path.join(root, workdir.lstrip("/"))
+    root_flags, workdir = placement(settings, container, root)
     image_config: dict[str, Any] = {
-        "EntryPoint": agent_argv(settings, container.id, connect_url, root),
+        "EntryPoint": agent_argv(settings, container.id, connect_url, root_flags),
         "Command": [container.path, *container.args] if container.path else list(container.args),
     }
     if workdir:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sockerless.agent.hostroot import root_mode
 from sockerless_aws import AwsSettings
 from sockerless_aws.settings import SettingsError
 
@@ -33,15 +34,18 @@ class LambdaSettings:
     """``host``: the agent as installed here (simulator); ``image``: the image holds it at ``agent_path``."""
     agent_path: str
     host_agent: tuple[str, ...]
+    host_root: str
+    """Host injection: ``image`` (the agent chroots the workload into a root made from the image's layers) or
+    ``none`` (the workload sees the host's filesystem); empty in image injection."""
     prefix: str
     subnets: tuple[str, ...]
     security_groups: tuple[str, ...]
     connect_timeout: float
     agent_log_level: str
     agent_linger: float
+    """How long the agent stays up after its command ended until the daemon collected the exit."""
     agent_ca_file: str
     """The agent's ``--ca-file`` (a path where the agent runs) to verify a ``wss://`` endpoint; empty: system CAs."""
-    """How long the agent stays up after its command ended until the daemon collected the exit."""
 
     @property
     def simulator(self) -> bool:
@@ -74,11 +78,12 @@ class LambdaSettings:
         if agent_path and not agent_path.startswith("/"):
             raise SettingsError(f"lambda backend: agent-path must be an absolute path in the image, got {agent_path!r}")
         host_agent = tuple(shlex.split(aws.get("host-agent"))) or (sys.executable, "-m", "sockerless_agent")
+        host_root = root_mode(aws.get("host-root"), BACKEND) if injection == "host" else ""
         role = aws.get("role")
         connect_timeout = _seconds(aws, "agent-connect-timeout", "30" if aws.simulator else "120")
         linger = _seconds(aws, "agent-linger", "30")
         return cls(aws=aws, role=role, timeout=timeout, memory=memory, injection=injection, agent_path=agent_path,
-                   host_agent=host_agent, prefix=prefix, subnets=tuple(aws.get_list("subnets")),
+                   host_agent=host_agent, host_root=host_root, prefix=prefix, subnets=tuple(aws.get_list("subnets")),
                    security_groups=tuple(aws.get_list("security-groups")), connect_timeout=connect_timeout,
                    agent_log_level=aws.get("agent-log-level", "warning"), agent_linger=linger,
                    agent_ca_file=aws.get("agent-ca-file"))
