@@ -68,10 +68,12 @@ def test_an_unknown_user_fails_the_start_clearly(ecsd):
     assert result.returncode != 0 and b"unable to find user no-such-user" in result.stderr, result.stderr
 
 
-def test_exec_runs_as_the_containers_user_unless_told(ecsd, name):
-    out(ecsd.docker("run", "-d", "--name", name, "-u", "nobody", "alpine", "tail", "-f", "/dev/null"))
+def test_exec_and_health_checks_run_as_the_containers_user_unless_told(ecsd, name, wait_for):
+    out(ecsd.docker("run", "-d", "--name", name, "-u", "nobody", "--health-cmd", 'test "$(id -u)" = 65534',
+                    "--health-interval", "1s", "alpine", "tail", "-f", "/dev/null"))
     assert out(ecsd.docker("exec", name, "id", "-u")) == "65534\n"
     assert out(ecsd.docker("exec", "-u", "root", name, "id", "-u")) == "0\n"
+    assert wait_for(lambda: ecsd.docker("inspect", "-f", "{{.State.Health.Status}}", name).stdout == b"healthy\n", 30)
     ecsd.docker("rm", "-f", name, check=True)
 
 

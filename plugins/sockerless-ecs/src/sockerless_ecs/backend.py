@@ -385,16 +385,6 @@ class EcsBackend(AgentBackendHooks):
                 if exc.status not in (400, 404):
                     raise
 
-    # -- exec --------------------------------------------------------------------------------------
-    @hookimpl
-    async def sockerless_exec_start(self, container: Any, exec_id: str, argv: list[str], env: list[str], workdir: str,
-                                    user: str, tty: bool, io: Any) -> Any:
-        """As on Docker, an exec without ``-u`` runs as the container's ``User``: in a host root the agent
-        itself runs as root, so the user is given (elsewhere the whole container already runs as it)."""
-        if not user and container.backend_state.get("root"):
-            user = container.config.User or ""
-        return await self.agent_bridge.exec_start(container, exec_id, argv, env, workdir, user, tty, io)
-
     # -- docker cp ---------------------------------------------------------------------------------
     def _require_running(self, container: Any) -> None:
         if not container.state.Running:
