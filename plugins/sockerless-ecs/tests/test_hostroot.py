@@ -7,8 +7,10 @@ for the image's own files is the real dockerd of ``.ci/services`` running the sa
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import tarfile
 import uuid
 
 import pytest
@@ -83,6 +85,12 @@ def test_a_named_volume_is_shared_by_successive_containers(ecsd):
     out(ecsd.docker("run", "--rm", "-v", f"{volume}:/data", "alpine", "sh", "-c", "echo kept > /data/f"))
     assert out(ecsd.docker("run", "--rm", "-v", f"{volume}:/data:ro", "alpine", "sh", "-c",
                            "cat /data/f; echo x > /data/g || echo read-only")) == "kept\nread-only\n"
+    reader = f"ecs-hr-{uuid.uuid4().hex[:8]}"
+    out(ecsd.docker("run", "-d", "--name", reader, "-v", f"{volume}:/data", "alpine", "tail", "-f", "/dev/null"))
+    archive = ecsd.docker("cp", f"{reader}:/data/f", "-")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        assert tar.extractfile("f").read() == b"kept\n", "docker cp sees the volume at its mount point"
+    out(ecsd.docker("rm", "-f", reader))
     out(ecsd.docker("volume", "rm", volume))
 
 
