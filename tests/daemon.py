@@ -91,6 +91,12 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def remove_all_containers(self) -> None:
+        """``docker rm -f`` every container the daemon still has (a suite's teardown)."""
+        leftover = self.docker("ps", "-aq").stdout.decode().split()
+        if leftover:
+            self.docker("rm", "-f", *leftover, timeout=120)
+
     def docker(self, *args: str, input: bytes | None = None, timeout: float = 60.0,
                check: bool = False) -> subprocess.CompletedProcess:
         """Run the real Docker CLI against this daemon."""

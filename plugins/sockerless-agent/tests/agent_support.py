@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "tests"))
 
 from daemon import Daemon  # noqa: E402
+from polling import agent_pid, wait_for  # noqa: E402,F401  (re-exported to the agent suites)
 
 FIXTURE = REPO / "tests" / "fixtures" / "sockerless-agentproc"
 
@@ -35,26 +35,3 @@ def start_agentd(workdir: Path, mode: str, site: Path, endpoint_port: int | None
     return d
 
 
-def agent_pid(d: Daemon, container_id: str) -> int:
-    """The pid of a container's agent process (its command line names the container's log file)."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"sockerless_agent" in b" ".join(cmdline) and any(container_id.encode() in part for part in cmdline):
-            return int(entry)
-    raise AssertionError(f"no agent process found for container {container_id[:12]}")
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
-    """Poll until ``predicate()`` is truthy; returns its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")

@@ -33,7 +33,5 @@ def agentd(request, tmp_path_factory, agentproc_site) -> Daemon:
                      endpoint_port=free_port() if mode == "reverse" else None)
     d.mode = mode
     yield d
-    leftover = d.docker("ps", "-aq").stdout.decode().split()
-    if leftover:
-        d.docker("rm", "-f", *leftover)
+    d.remove_all_containers()
     d.stop()

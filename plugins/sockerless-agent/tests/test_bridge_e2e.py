@@ -203,7 +203,7 @@ def test_keep_alive_containers_serve_exec(agentd):
     agentd.docker("run", "-d", "--name", name, "scratchy", "tail", "-f", "/dev/null", check=True)
     try:
         cid = _id(agentd, name)
-        pid = agent_pid(agentd, cid)
+        pid = agent_pid(cid)
         children = subprocess.run(["ps", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
         assert "tail" not in children  # the idiom is not run: the agent itself stays up
         assert agentd.docker("exec", name, "echo", "served").stdout == b"served\n"
@@ -224,7 +224,7 @@ def test_agent_killed_mid_exec_is_a_clear_error(agentd):
                             stderr=subprocess.PIPE, env=env)
     try:
         assert proc.stdout.readline() == b"started\n"
-        os.kill(agent_pid(agentd, cid), signal.SIGKILL)
+        os.kill(agent_pid(cid), signal.SIGKILL)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode not in (0, None)
         assert proc.returncode == 255

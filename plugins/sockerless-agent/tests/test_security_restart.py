@@ -57,7 +57,7 @@ def test_tokens_stay_out_of_inspect_exec_env_and_logs(agentd):
     agentd.docker("run", "-d", "--name", name, "scratchy", "sleep", "3600", check=True)
     try:
         cid = agentd.docker("inspect", "--format", "{{.Id}}", name).stdout.decode().strip()
-        environ = Path(f"/proc/{agent_pid(agentd, cid)}/environ").read_bytes().split(b"\0")
+        environ = Path(f"/proc/{agent_pid(cid)}/environ").read_bytes().split(b"\0")
         token = next(e.split(b"=", 1)[1] for e in environ if e.startswith(protocol.TOKEN_ENV.encode() + b"="))
         assert len(token) > 20
         assert token not in agentd.docker("inspect", name).stdout
@@ -97,7 +97,7 @@ def test_agents_survive_a_daemon_crash(tmp_path, agentproc_site, mode):
     try:
         d.docker("run", "-d", "--name", "survivor", "scratchy", "sh", "-c", "echo before; exec sleep 3600", check=True)
         cid = d.docker("inspect", "--format", "{{.Id}}", "survivor").stdout.decode().strip()
-        pid = agent_pid(d, cid)
+        pid = agent_pid(cid)
         assert d.docker("exec", "survivor", "echo", "one").stdout == b"one\n"
         remembered = (d.data_root / "agent-endpoint-port").read_text() if mode == "reverse" else ""
         d.kill()
@@ -108,7 +108,7 @@ def test_agents_survive_a_daemon_crash(tmp_path, agentproc_site, mode):
         assert d.docker("inspect", "--format", "{{.State.Status}}", "survivor").stdout.strip() == b"running"
         result = d.docker("exec", "survivor", "sh", "-c", "echo two; exit 3")
         assert result.returncode == 3 and result.stdout == b"two\n", result.stderr
-        assert agent_pid(d, cid) == pid  # the same agent, reconnected
+        assert agent_pid(cid) == pid  # the same agent, reconnected
         assert d.docker("stop", "survivor").returncode == 0  # and its end is noticed
         assert d.docker("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "survivor").stdout.strip() \
             == b"exited 143"

@@ -11,7 +11,6 @@ Images come from the shared real registry (``services``) through a registry mirr
 from __future__ import annotations
 
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +23,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(REPO / "tests"), str(R
 
 from awssim import SimulatorProcess, start_simulator  # noqa: E402
 from daemon import Daemon  # noqa: E402
-from ecs_support import PULL_SECRET, remove_all, start_ecs_daemon  # noqa: E402
+from ecs_support import PULL_SECRET, start_ecs_daemon  # noqa: E402
+from polling import wait_for as poll_until  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,7 @@ def ecsd(tmp_path_factory: pytest.TempPathFactory, sim: SimulatorProcess, servic
     d = start_ecs_daemon(tmp_path_factory.mktemp("ecsd"), sim, services["registry"],
                          "--backend-opt", f"repository-credentials={PULL_SECRET}")
     yield d
-    remove_all(d)
+    d.remove_all_containers()
     d.stop()
 
 
@@ -56,13 +56,7 @@ def wait_for() -> Callable[..., Any]:
     """``wait_for(fn, timeout)``: poll until ``fn()`` is truthy; its value."""
 
     def wait(fn: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = fn()
-            if value:
-                return value
-            time.sleep(interval)
-        raise AssertionError(f"condition not met within {timeout}s")
+        return poll_until(fn, timeout, interval)
 
     return wait
 

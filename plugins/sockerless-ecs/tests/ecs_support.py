@@ -21,13 +21,6 @@ def start_ecs_daemon(workdir: Path, sim: SimulatorProcess, registry: str, *extra
     return d
 
 
-def remove_all(d: Daemon) -> None:
-    """Remove every container the daemon still has."""
-    leftover = d.docker("ps", "-aq").stdout.decode().split()
-    if leftover:
-        d.docker("rm", "-f", *leftover, timeout=120)
-
-
 BUILD_AGENT_IMAGE = Path(__file__).resolve().parents[1] / "packaging" / "build-agent-image.sh"
 
 

@@ -13,7 +13,7 @@ import tarfile
 import uuid
 
 import pytest
-from ecs_support import check_act_workflow, remove_all, start_ecs_daemon
+from ecs_support import check_act_workflow, start_ecs_daemon
 from resource_fixtures import agent_image, host_sim  # noqa: F401
 
 pytestmark = pytest.mark.timeout(900)  # the first run of an agent source version builds the static agent
@@ -26,7 +26,7 @@ def sidecard(tmp_path_factory, services, host_sim, agent_image):  # noqa: F811
                          "--backend-opt", "agent-injection=sidecar", "--backend-opt", f"agent-image={agent_image}")
     d.sim = host_sim
     yield d
-    remove_all(d)
+    d.remove_all_containers()
     d.stop()
 
 

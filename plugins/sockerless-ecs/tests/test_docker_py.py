@@ -9,6 +9,7 @@ import time
 import docker
 import pytest
 from clienttools import client_env, ok, run, tool, venv_bin
+from imagekit import layer_tar
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +44,7 @@ def test_detached_container_exec_archive_stop_remove(client, name, ecs_leftovers
     split = container.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
     assert split.output == (b"o\n", b"e\n")
 
-    payload = io.BytesIO()
-    with tarfile.open(fileobj=payload, mode="w") as tar:
-        data = b"via put_archive\n"
-        info = tarfile.TarInfo("put.txt")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    assert container.put_archive("/root", payload.getvalue())
+    assert container.put_archive("/root", layer_tar({"put.txt": b"via put_archive\n"}))
     assert container.exec_run(["cat", "/root/put.txt"]).output == b"via put_archive\n"
     chunks, stat = container.get_archive(target)
     assert stat["name"] == "state" and stat["size"] == 4

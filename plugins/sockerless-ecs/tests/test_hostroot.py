@@ -14,7 +14,7 @@ import tarfile
 import uuid
 
 import pytest
-from ecs_support import check_act_workflow, remove_all, start_ecs_daemon
+from ecs_support import check_act_workflow, start_ecs_daemon
 
 
 def out(result: subprocess.CompletedProcess) -> str:
@@ -111,7 +111,7 @@ def hostfsd(tmp_path_factory, sim, services):
     d = start_ecs_daemon(tmp_path_factory.mktemp("ecsd-hostfs"), sim, services["registry"],
                          "--backend-opt", "host-root=none")
     yield d
-    remove_all(d)
+    d.remove_all_containers()
     d.stop()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import docker
 import pytest
-from ecs_support import remove_all, start_ecs_daemon
+from ecs_support import start_ecs_daemon
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def restartable(tmp_path_factory, sim, services):
 
     holder["restart"] = restart
     yield holder
-    remove_all(holder["daemon"])
+    holder["daemon"].remove_all_containers()
     holder["daemon"].stop()
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from sockerless.agent.hostroot import ContainerRoots
 from sockerless.api.errors import InvalidParameter
 from sockerless_ecs.injection import HostRoot, mounts_environment
-from sockerless_ecs.roots import HostRoots
 
 CID = "a" * 64
 
@@ -31,7 +31,7 @@ def _layers(tmp_path: Path) -> dict[str, Path]:
 
 def test_prepare_merges_the_layers_and_remove_deletes_the_root(tmp_path):
     layers = _layers(tmp_path)
-    roots = HostRoots(tmp_path / "roots", lambda layer: layers[layer])
+    roots = ContainerRoots(tmp_path / "roots", lambda layer: layers[layer], "ecs")
     image = SimpleNamespace(Layers=["sha256:1", "sha256:2"])
     path = asyncio.run(roots.prepare(_container(hostname="web"), image))
     assert path == tmp_path / "roots" / CID
@@ -43,24 +43,24 @@ def test_prepare_merges_the_layers_and_remove_deletes_the_root(tmp_path):
 
 
 def test_the_hostname_defaults_to_the_short_id(tmp_path):
-    roots = HostRoots(tmp_path / "roots", lambda layer: tmp_path)
+    roots = ContainerRoots(tmp_path / "roots", lambda layer: tmp_path, "ecs")
     path = asyncio.run(roots.prepare(_container(), SimpleNamespace(Layers=[])))
     assert (path / "etc" / "hostname").read_text() == CID[:12] + "\n"
 
 
 def test_missing_layers_and_unsafe_images_are_refused_and_leave_nothing(tmp_path):
-    roots = HostRoots(tmp_path / "roots", lambda layer: tmp_path / "nowhere")
+    roots = ContainerRoots(tmp_path / "roots", lambda layer: tmp_path / "nowhere", "ecs")
     with pytest.raises(InvalidParameter, match="not unpacked"):
         asyncio.run(roots.prepare(_container(), SimpleNamespace(Layers=["sha256:1"])))
     bad = tmp_path / "bad"
     bad.mkdir()
     os.symlink("/etc", bad / "etc")
-    roots = HostRoots(tmp_path / "roots", lambda layer: bad)
+    roots = ContainerRoots(tmp_path / "roots", lambda layer: bad, "ecs")
     with pytest.raises(InvalidParameter, match="/etc is not a directory"):
         asyncio.run(roots.prepare(_container(), SimpleNamespace(Layers=["sha256:1"])))
     assert not (tmp_path / "roots" / CID).exists()
     with pytest.raises(InvalidParameter, match="layers"):
-        asyncio.run(HostRoots(tmp_path / "r", None).prepare(_container(), SimpleNamespace(Layers=[])))
+        asyncio.run(ContainerRoots(tmp_path / "r", None, "ecs").prepare(_container(), SimpleNamespace(Layers=[])))
 
 
 def test_only_roots_of_unknown_containers_are_orphans(tmp_path):
@@ -71,7 +71,7 @@ def test_only_roots_of_unknown_containers_are_orphans(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     os.symlink(outside, directory / ("d" * 64))
-    removed = asyncio.run(HostRoots(directory, None).remove_orphans([kept]))
+    removed = asyncio.run(ContainerRoots(directory, None, "ecs").remove_orphans([kept]))
     assert removed == [orphan]
     assert sorted(p.name for p in directory.iterdir()) == sorted([kept, "d" * 64, "not-a-container"])
     assert outside.is_dir(), "a link is never followed"
@@ -79,7 +79,7 @@ def test_only_roots_of_unknown_containers_are_orphans(tmp_path):
 
 def test_a_root_is_only_ever_a_full_container_id(tmp_path):
     with pytest.raises(ValueError):
-        HostRoots(tmp_path, None).path("../../etc")
+        ContainerRoots(tmp_path, None, "ecs").path("../../etc")
 
 
 def test_agent_flags_of_a_root():

@@ -28,7 +28,5 @@ def lambdad(tmp_path_factory, aws_sim, services):
     """A daemon on the lambda backend pointed at the simulator, alpine pulled from the test registry."""
     d = start_lambdad(tmp_path_factory.mktemp("lambdad"), aws_sim, services["registry"])
     yield d
-    leftover = d.docker("ps", "-aq").stdout.decode().split()
-    if leftover:
-        d.docker("rm", "-f", *leftover)
+    d.remove_all_containers()
     d.stop()

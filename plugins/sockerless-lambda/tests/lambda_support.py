@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from daemon import Daemon
+from polling import wait_for  # noqa: F401  (re-exported to the lambda suites)
 
 
 def start_lambdad(workdir: Path, sim, registry: str, extra: list[str] | None = None) -> Daemon:
@@ -31,12 +31,3 @@ def function_of(d: Daemon, name: str) -> str:
     return "sockerless-" + container_id(d, name)[:32]
 
 
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
-    """Poll until ``predicate()`` is truthy; returns its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")

@@ -8,6 +8,7 @@ import time
 
 import docker as docker_py
 import pytest
+from imagekit import layer_tar
 from lambda_support import function_names
 
 
@@ -37,13 +38,7 @@ def test_detached_container_exec_archive_stop_remove(client, aws_sim):
         split = container.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
         assert split.output == (b"o\n", b"e\n")
 
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            data = b"put through the agent\n"
-            info = tarfile.TarInfo("put.txt")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-        assert container.put_archive("/", buffer.getvalue())
+        assert container.put_archive("/", layer_tar({"put.txt": b"put through the agent\n"}))
         assert container.exec_run(["cat", "put.txt"]).output == b"put through the agent\n"
         stream, stat = container.get_archive("/note.txt")
         assert stat["name"] == "note.txt" and stat["size"] == len(b"from-first-exec\n")

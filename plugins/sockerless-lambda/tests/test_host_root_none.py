@@ -13,9 +13,7 @@ def lambdad(tmp_path_factory, aws_sim, services):
     d = start_lambdad(tmp_path_factory.mktemp("lambdad-none"), aws_sim, services["registry"],
                       ["--backend-opt", "host-root=none"])
     yield d
-    leftover = d.docker("ps", "-aq").stdout.decode().split()
-    if leftover:
-        d.docker("rm", "-f", *leftover)
+    d.remove_all_containers()
     d.stop()
 
 

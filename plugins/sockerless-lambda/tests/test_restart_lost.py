@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 
 import pytest
 from lambda_support import container_id, start_lambdad
+from polling import agent_pid
 
 
 @pytest.fixture(scope="module")
@@ -16,23 +16,8 @@ def lambdad(tmp_path_factory, aws_sim, services):
     d = start_lambdad(tmp_path_factory.mktemp("lambdad-lost"), aws_sim, services["registry"],
                       ["--backend-opt", "agent-linger=2"])
     yield d
-    leftover = d.docker("ps", "-aq").stdout.decode().split()
-    if leftover:
-        d.docker("rm", "-f", *leftover)
+    d.remove_all_containers()
     d.stop()
-
-
-def agent_pid(cid: str) -> int:
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"sockerless_agent" in b" ".join(cmdline) and cid.encode() in cmdline:
-            return int(entry)
-    raise AssertionError(f"no agent process for container {cid[:12]}")
 
 
 def test_an_exit_lost_while_the_daemon_was_down_is_255_with_the_reason(lambdad):

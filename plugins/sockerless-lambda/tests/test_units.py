@@ -241,7 +241,7 @@ def test_a_root_is_made_from_the_images_layers(tmp_path):
     assert root == tmp_path / "backend" / "roots" / CID
     assert (root / "etc" / "passwd").read_text() == "app:x:10:10::/srv:/bin/sh\n"  # the upper layer wins
     assert (root / "etc" / "hostname").read_text() == "web-1\n" and (root / "tmp").is_dir()
-    assert b.roots.owned() == [CID]
+    assert b.roots.roots.owned() == [CID]
 
 
 def test_an_image_that_cannot_make_a_safe_root_is_refused_and_leaves_nothing(tmp_path):
@@ -249,9 +249,9 @@ def test_an_image_that_cannot_make_a_safe_root_is_refused_and_leaves_nothing(tmp
     layer.mkdir()
     (layer / "etc").symlink_to("/etc")
     b = backend(tmp_path, {}, {"sha256:l": layer})
-    with pytest.raises(InvalidParameter, match="lambda backend: container create: the image's /etc is not a directory"):
+    with pytest.raises(InvalidParameter, match=r"lambda backend: image alpine: the image's /etc is not a directory"):
         asyncio.run(b._make_root(container(), SimpleNamespace(Layers=["sha256:l"])))
-    assert b.roots.owned() == []
+    assert b.roots.roots.owned() == []
 
 
 def test_without_a_container_root_the_directory_is_on_the_host(tmp_path):

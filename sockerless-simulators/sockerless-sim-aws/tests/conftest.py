@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 
 from awssim import CREDENTIALS, SimulatorProcess, start_simulator  # noqa: F401
+from polling import wait_for as poll_until
 
 
 @pytest.fixture(scope="session")
@@ -43,12 +43,6 @@ def wait_for() -> Callable[..., Any]:
     """``wait_for(fn, timeout)``: poll until ``fn()`` is truthy; return its value."""
 
     def wait(fn: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = fn()
-            if value:
-                return value
-            time.sleep(interval)
-        raise AssertionError(f"condition not met within {timeout}s")
+        return poll_until(fn, timeout, interval)
 
     return wait

@@ -20,6 +20,7 @@ from typing import Any
 
 from sockerless.agent.bridge import AgentBridge
 from sockerless.agent.hooks import AgentBackendHooks
+from sockerless.agent.hostroot import ContainerRoots
 from sockerless.agent.link import AgentUnavailable, ReverseAddress
 from sockerless.agent.tokens import new_token
 from sockerless.api.errors import Conflict, InvalidParameter
@@ -37,7 +38,6 @@ from .injection import HostRoot, inject, mounts_environment, run_environment
 from .mounts import VolumeMapper, tmpfs_mounts
 from .netmap import NetworkMapper
 from .networks import deregister_names
-from .roots import HostRoots
 from .tasks import TaskControl, failed_start
 from .watcher import TaskWatcher, exit_code
 
@@ -69,7 +69,7 @@ class EcsBackend(AgentBackendHooks):
         self.agent_bridge = AgentBridge(context.agents, self._locate, backend="ecs",
                                         connect_timeout=AGENT_CONNECT_TIMEOUT)
         self._ended_while_away: dict[str, ExitResult] = {}
-        self.roots = HostRoots(context.data_dir / "roots", context.layer_path)
+        self.roots = ContainerRoots(context.data_dir / "roots", context.layer_path, "ecs")
         if self.config.agent_injection == "host":
             log.info("agent-injection=host, host-root=%s: %s", self.config.host_root,
                      "each container runs chrooted into a root made from its image's layers"

@@ -2,7 +2,7 @@
 
 ``host``: the simulator's host runs the agent as installed there (its ``process`` executor
 runs commands on the host); with ``host-root=image`` it chroots the command and every exec into a
-root made from the image (:mod:`sockerless_ecs.roots`). ``image``: every image already holds the agent at ``agent-path``.
+root made from the image (:class:`sockerless.agent.hostroot.ContainerRoots`). ``image``: every image already holds the agent at ``agent-path``.
 ``sidecar``: an init container copies the self-contained agent onto a task volume
 (:mod:`sockerless_ecs.sidecar`). In every mode the container's entry point is the agent and
 its command the container's own ``argv``; the per-run values (the daemon's agent endpoint and

@@ -19,10 +19,10 @@ from typing import Any
 
 from sockerless.agent.bridge import AgentBridge
 from sockerless.agent.hooks import AgentBackendHooks
-from sockerless.agent.hostroot import HostRootError, HostRoots
+from sockerless.agent.hostroot import ContainerRoots
 from sockerless.agent.link import AgentUnavailable, ReverseAddress
 from sockerless.agent.tokens import new_token
-from sockerless.api.errors import Conflict, InvalidParameter, NotImplementedByBackend
+from sockerless.api.errors import Conflict, InvalidParameter
 from sockerless.plugins.backend import BackendInfo, Capability, ExitResult, StartError
 from sockerless.plugins.hookspecs import hookimpl
 from sockerless_aws import AwsClients, CloudError, tags
@@ -63,7 +63,7 @@ class LambdaBackend(AgentBackendHooks):
     def __init__(self, context: Any) -> None:
         self.settings = LambdaSettings.from_options(context.options)
         self.context = context
-        self.roots = HostRoots(Path(context.data_dir) / "roots")
+        self.roots = ContainerRoots(Path(context.data_dir) / "roots", context.layer_path, BACKEND)
         """Host injection: one directory per container (its root with ``host-root=image``)."""
         self.clients = AwsClients(self.settings.aws)
         self.instance = self.settings.aws.instance_id(context.data_dir)
@@ -104,7 +104,7 @@ class LambdaBackend(AgentBackendHooks):
             await self.clients.call("lambda", "create_function", **request)
         except BaseException:
             if root:
-                await asyncio.to_thread(self.roots.remove, container.id)
+                await self.roots.remove(container.id)
             raise
         container.backend_state.update(function=request["FunctionName"], root=root, runs=0)
 
@@ -116,16 +116,7 @@ class LambdaBackend(AgentBackendHooks):
             workdir = path / (container.config.WorkingDir or "").lstrip("/")
             await asyncio.to_thread(workdir.mkdir, 0o755, True, True)
             return path
-        if self.context.layer_path is None:
-            raise NotImplementedByBackend(BACKEND, "host-root=image without the daemon's image layers",
-                                          "set the backend option host-root=none")
-        layers = [Path(self.context.layer_path(layer)) for layer in image.Layers or []]
-        hostname = container.config.Hostname or container.id[:12]
-        try:
-            return await asyncio.to_thread(self.roots.prepare, container.id, layers, hostname)
-        except HostRootError as exc:
-            await asyncio.to_thread(self.roots.remove, container.id)
-            raise InvalidParameter(f"lambda backend: container create: {exc}") from None
+        return await self.roots.prepare(container, image)
 
     async def _role_arn(self) -> str:
         """The execution role: option ``role``, or in simulator mode ``sockerless-lambda`` (made if missing)."""
@@ -210,7 +201,7 @@ class LambdaBackend(AgentBackendHooks):
             await self._delete_function(state["function"])
         await self.agent_bridge.forget(container)
         if state.get("root"):
-            await asyncio.to_thread(self.roots.remove, container.id)
+            await self.roots.remove(container.id)
 
     async def _delete_function(self, name: str) -> None:
         """The function and its log group (either may be gone already)."""
@@ -235,19 +226,13 @@ class LambdaBackend(AgentBackendHooks):
         functions = await self.clients.paginate("lambda", "list_functions", "Functions")
         existing = {f["FunctionName"]: f for f in functions}
         await self._delete_orphans([f for n, f in existing.items() if n.startswith(self.settings.prefix) and n not in known])
-        await asyncio.to_thread(self._delete_orphan_roots, {c.id for c in containers})
+        await self.roots.remove_orphans(c.id for c in containers)
         alive = [c for n, c in known.items() if c.state.Running and n in existing and c.backend_state.get("token")]
         for container in alive:
             self.context.agents.expect(container.id, container.backend_state["token"])
         if alive:
             await self.context.agents.reverse_url()
         return alive
-
-    def _delete_orphan_roots(self, ids: set[str]) -> None:
-        """Host injection: directories of containers the daemon no longer has."""
-        for orphan in set(self.roots.owned()) - ids:
-            log.info("deleting the host root of removed container %s", orphan[:12])
-            self.roots.remove(orphan)
 
     async def _delete_orphans(self, candidates: list[dict[str, Any]]) -> None:
         """Functions tagged for this daemon that it no longer has a container for."""

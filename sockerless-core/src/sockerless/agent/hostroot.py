@@ -8,13 +8,23 @@ files (and only them), as in the cloud, and ``docker cp`` and ``docker exec`` ag
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import re
 import shutil
 import stat as stat_mod
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+from ..api.errors import InvalidParameter
 from ..engine.builder.imagefs import ImageFS
 from ..plugins.backend import BackendConfigError
+
+log = logging.getLogger("sockerless.agent.hostroot")
+
+_CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
 
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
 """Character devices a container's ``/dev`` has (major, minor), made when running as root."""
@@ -125,6 +135,63 @@ class HostRoots:
             return [entry.name for entry in self.base.iterdir() if entry.is_dir()]
         except FileNotFoundError:
             return []
+
+
+class ContainerRoots:
+    """A backend's per-container roots under ``directory`` (full container ids), made from the containers'
+    images off the event loop, with Docker-style errors naming ``backend``."""
+
+    def __init__(self, directory: Path, layer_path: Callable[[str], Path] | None, backend: str) -> None:
+        self.roots = HostRoots(directory)
+        self.layer_path = layer_path
+        self.backend = backend
+
+    def path(self, container_id: str) -> Path:
+        """Where the root of ``container_id`` is."""
+        if not _CONTAINER_ID.match(container_id):
+            raise ValueError(f"not a full container id: {container_id!r}")
+        return self.roots.path(container_id)
+
+    async def prepare(self, container: Any, image: Any) -> Path:
+        """The root of ``container`` filled from ``image``'s layers (lowest first), with its hostname."""
+        if self.layer_path is None:
+            raise InvalidParameter(f"{self.backend} backend: host-root=image needs the image's layers, and this daemon gives "
+                                   "the backend none (set host-root=none)")
+        layers = [Path(self.layer_path(layer)) for layer in getattr(image, "Layers", None) or []]
+        missing = [str(p) for p in layers if not p.is_dir()]
+        if missing:
+            raise InvalidParameter(f"{self.backend} backend: the layers of image {container.config.Image} are not unpacked "
+                                   f"here ({missing[0]}): pull the image again")
+        self.path(container.id)
+        self.roots.base.mkdir(parents=True, exist_ok=True)
+        hostname = container.config.Hostname or container.id[:12]
+        try:
+            return await asyncio.to_thread(self.roots.prepare, container.id, layers, hostname)
+        except HostRootError as exc:
+            await self.remove(container.id)
+            raise InvalidParameter(f"{self.backend} backend: image {container.config.Image}: {exc}") from None
+        except OSError as exc:
+            await self.remove(container.id)
+            raise InvalidParameter(f"{self.backend} backend: cannot prepare the root of container {container.id[:12]}: "
+                                   f"{exc}") from None
+
+    async def remove(self, container_id: str) -> None:
+        """Delete the root of ``container_id`` (nothing when there is none; a link there is not followed)."""
+        destination = self.path(container_id)
+        if destination.is_dir() and not destination.is_symlink():
+            await asyncio.to_thread(self.roots.remove, container_id)
+
+    async def remove_orphans(self, known: Iterable[str]) -> list[str]:
+        """Remove the roots of containers not in ``known`` (ids); the ids removed."""
+        keep = set(known)
+        removed = []
+        for container_id in sorted(self.roots.owned()):
+            if _CONTAINER_ID.match(container_id) and container_id not in keep \
+                    and not self.roots.path(container_id).is_symlink():
+                log.info("removing the root of the vanished container %s", container_id[:12])
+                await asyncio.to_thread(self.roots.remove, container_id)
+                removed.append(container_id)
+        return removed
 
 
 def agent_flags(root: Path, workdir: str, user: str) -> list[str]:
