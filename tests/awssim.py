@@ -80,3 +80,14 @@ def start_simulator(data_dir: Path, *extra: str, step_delay: str = "0.02") -> Si
             return simulator
     process.kill()
     raise AssertionError("simulator did not start: " + "".join(lines)[-2000:])
+
+
+def check_offline_builtin_run(daemon: Any, backend: str) -> None:
+    """With no registry reachable, a simulator-mode AWS backend pulls its built-in busybox image (saying so)
+    and ``docker run`` of it gives the command's output on the right streams and its exit code."""
+    pulled = daemon.docker("pull", "alpine", timeout=120)
+    assert pulled.returncode == 0, pulled.stderr
+    assert f"built-in rootfs of the {backend} backend in simulator mode".encode() in pulled.stdout + pulled.stderr
+    run = daemon.docker("run", "--rm", "alpine", "sh", "-c", "echo out; echo err >&2; ls /bin/busybox; exit 4",
+                        timeout=120)
+    assert (run.returncode, run.stdout, run.stderr) == (4, b"out\n/bin/busybox\n", b"err\n")

@@ -18,6 +18,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+from sockerless.agent import hostroot
 from sockerless.agent.bridge import AgentBridge
 from sockerless.agent.hooks import AgentBackendHooks
 from sockerless.agent.hostroot import ContainerRoots
@@ -91,6 +92,13 @@ class EcsBackend(AgentBackendHooks):
                            operating_system=f"AWS ECS Fargate ({where}, {self.config.aws.region}, "
                                             f"cluster {self.config.cluster})",
                            architecture="x86_64", honoured_resources=HONOURED)
+
+    @hookimpl
+    def sockerless_builtin_image(self, reference: str) -> Any:
+        """Simulator mode with the agent on this host: offline, images are this host's static busybox."""
+        if self.config.simulator and self.config.agent_injection == "host":
+            return hostroot.builtin_image("ecs")
+        return None
 
     # -- create --------------------------------------------------------------------------------
     @hookimpl

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sockerless.agent import hostroot
 from sockerless.agent.bridge import AgentBridge
 from sockerless.agent.hooks import AgentBackendHooks
 from sockerless.agent.hostroot import ContainerRoots
@@ -87,6 +88,13 @@ class LambdaBackend(AgentBackendHooks):
         return BackendInfo(name=BACKEND, capabilities=CAPABILITIES, driver="aws-lambda",
                            operating_system=f"AWS Lambda ({self.settings.aws.region})",
                            honoured_resources=frozenset({"Memory"}))
+
+    @hookimpl
+    def sockerless_builtin_image(self, reference: str) -> Any:
+        """Simulator mode with the agent on this host: offline, images are this host's static busybox."""
+        if self.settings.simulator and self.settings.injection == "host":
+            return hostroot.builtin_image(BACKEND)
+        return None
 
     # -- create ----------------------------------------------------------------------------------
     @hookimpl

@@ -200,3 +200,61 @@ def agent_flags(root: Path, workdir: str, user: str) -> list[str]:
     if user:
         flags += ["--user", user]
     return flags
+
+
+# -- a built-in image for simulator mode ---------------------------------------------------------------
+BUSYBOX_PATHS = ("/bin/busybox", "/usr/bin/busybox")
+PT_INTERP = 3
+BUILTIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def static_busybox() -> str | None:
+    """This host's busybox when it is a static executable (Debian's ``busybox-static``), else ``None``."""
+    for path in BUSYBOX_PATHS:
+        try:
+            with open(path, "rb") as handle:
+                header = handle.read(64)
+                if header[:4] != b"\x7fELF" or header[4] != 2:  # 64-bit ELF only
+                    continue
+                phoff = int.from_bytes(header[32:40], "little")
+                phentsize = int.from_bytes(header[54:56], "little")
+                phnum = int.from_bytes(header[56:58], "little")
+                handle.seek(phoff)
+                table = handle.read(phentsize * phnum)
+        except OSError:
+            continue
+        kinds = {int.from_bytes(table[i:i + 4], "little") for i in range(0, len(table), phentsize)}
+        if PT_INTERP not in kinds:
+            return path
+    return None
+
+
+def busybox_rootfs(busybox: str, destination: str) -> None:
+    """Fill ``destination`` with ``busybox``, a link per applet, ``/etc/passwd``, ``/etc/group`` and ``/tmp``."""
+    import subprocess
+
+    root = Path(destination)
+    for name in ("bin", "etc", "root", "tmp", "usr/bin", "sbin"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    (root / "tmp").chmod(0o1777)
+    shutil.copy2(busybox, root / "bin" / "busybox")
+    listed = subprocess.run([busybox, "--list"], capture_output=True, text=True, timeout=30).stdout.split()
+    for applet in listed:
+        if applet != "busybox" and not (root / "bin" / applet).exists():
+            os.symlink("busybox", root / "bin" / applet)
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+    (root / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+
+
+def builtin_image(backend: str) -> Any:
+    """For a simulator-mode backend with the agent on this host: when no registry can be reached, every image
+    name is this host's static busybox (``(build, config, description)`` as ``sockerless_builtin_image``
+    returns), or ``None`` without one."""
+    from ..api.models.images import ImageConfig
+
+    busybox = static_busybox()
+    if busybox is None:
+        return None
+    return ((lambda path: busybox_rootfs(busybox, path)),
+            ImageConfig(Env=[f"PATH={BUILTIN_PATH}"], Cmd=["sh"]),
+            f"built-in rootfs of the {backend} backend in simulator mode (this host's static busybox)")
