@@ -87,6 +87,8 @@ def test_read_since_until_tail_and_merge(sim: SimulatorProcess, clients: AwsClie
     last = asyncio.run(_collect(read_log_events(clients, "/read", ["a", "b"], tail=2)))
     assert [d for _, d in last] == [b"b3\n", b"a4\n"]
     assert asyncio.run(_collect(read_log_events(clients, "/read", ["a"], tail=0))) == []
+    more = asyncio.run(_collect(read_log_events(clients, "/read", ["a", "b"], tail=50)))  # more than there are
+    assert [d for _, d in more] == [b"a0\n", b"b1\n", b"a2\n", b"b3\n", b"a4\n"]
     skipped = asyncio.run(_collect(read_log_events(clients, "/read", ["a"], skip=lambda m: m.startswith("a2"))))
     assert [d for _, d in skipped] == [b"a0\n", b"a4\n"]
 

@@ -98,7 +98,7 @@ async def read_log_events(clients: AwsClients, group: str, streams: StreamNames,
 
     first = await read_all()
     if tail >= 0:
-        first = first[len(first) - tail:] if tail else []
+        first = first[-tail:] if tail else []
     for event in first:
         yield _record(event)
     if not follow:

@@ -54,6 +54,21 @@ class AwsSettings:
         except ValueError:
             raise SettingsError(f"{self.backend} backend: option {key} must be an integer, got {raw!r}") from None
 
+    def get_seconds(self, key: str, default: float, maximum: float | None = None) -> float:
+        """A positive number of seconds (at most ``maximum`` when given); :class:`SettingsError` otherwise."""
+        raw = self.get(key, str(default))
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{self.backend} backend: option {key} must be a number of seconds, "
+                                f"got {raw!r}") from None
+        if value <= 0:
+            raise SettingsError(f"{self.backend} backend: option {key} must be positive, got {raw!r}")
+        if maximum is not None and value > maximum:
+            raise SettingsError(f"{self.backend} backend: option {key} must be at most {maximum:g} seconds, "
+                                f"got {raw!r}")
+        return value
+
     def get_list(self, key: str) -> list[str]:
         """A comma-separated option as a list (empty items dropped)."""
         return [item.strip() for item in self.get(key).split(",") if item.strip()]

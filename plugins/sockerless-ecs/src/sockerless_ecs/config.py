@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,8 +77,8 @@ class EcsConfig:
             repository_credentials=aws.get("repository-credentials"),
             agent_injection=injection, host_root=host_root, agent_command=shlex.split(aws.get("agent-command")),
             agent_image=aws.get("agent-image"), agent_path=aws.get("agent-path"),
-            start_timeout=_seconds(aws, "start-timeout", 30.0 if aws.simulator else 600.0),
-            poll_interval=_seconds(aws, "poll-interval", 0.5 if aws.simulator else 3.0))
+            start_timeout=aws.get_seconds("start-timeout", 30.0 if aws.simulator else 600.0),
+            poll_interval=aws.get_seconds("poll-interval", 0.5 if aws.simulator else 3.0))
         config.check()
         return config
 
@@ -103,7 +102,7 @@ class EcsConfig:
 
     def host_agent(self) -> list[str]:
         """The agent's command for ``host`` injection."""
-        return list(self.agent_command) or [sys.executable, "-m", "sockerless_agent"]
+        return list(self.agent_command) or hostroot.host_agent_command()
 
 
 def _host_root(aws: AwsSettings, injection: str) -> str:
@@ -117,13 +116,3 @@ def _host_root(aws: AwsSettings, injection: str) -> str:
                             f"simulator's host and chroots the container there), not agent-injection={injection}")
     return "none"
 
-
-def _seconds(aws: AwsSettings, key: str, default: float) -> float:
-    raw = aws.get(key, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{BACKEND} backend: option {key} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{BACKEND} backend: option {key} must be positive, got {raw!r}")
-    return value

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import shlex
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sockerless.agent.hostroot import root_mode
+from sockerless.agent.hostroot import host_agent_command, root_mode
 from sockerless_aws import AwsSettings
 from sockerless_aws.settings import SettingsError
 
@@ -16,6 +14,8 @@ BACKEND = "lambda"
 INJECTIONS = ("host", "image")
 MIN_MEMORY, MAX_MEMORY = 128, 10240
 MAX_TIMEOUT = 900
+MAX_SECONDS = 3600
+"""Bound of the agent's connect timeout and linger options."""
 PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 ROLE_NAME = "sockerless-lambda"
 
@@ -77,24 +77,14 @@ class LambdaSettings:
         agent_path = aws.get("agent-path")
         if agent_path and not agent_path.startswith("/"):
             raise SettingsError(f"lambda backend: agent-path must be an absolute path in the image, got {agent_path!r}")
-        host_agent = tuple(shlex.split(aws.get("host-agent"))) or (sys.executable, "-m", "sockerless_agent")
+        host_agent = tuple(host_agent_command(aws.get("host-agent")))
         host_root = root_mode(aws.get("host-root"), BACKEND) if injection == "host" else ""
         role = aws.get("role")
-        connect_timeout = _seconds(aws, "agent-connect-timeout", "30" if aws.simulator else "120")
-        linger = _seconds(aws, "agent-linger", "30")
+        connect_timeout = aws.get_seconds("agent-connect-timeout", 30 if aws.simulator else 120, MAX_SECONDS)
+        linger = aws.get_seconds("agent-linger", 30, MAX_SECONDS)
         return cls(aws=aws, role=role, timeout=timeout, memory=memory, injection=injection, agent_path=agent_path,
                    host_agent=host_agent, host_root=host_root, prefix=prefix, subnets=tuple(aws.get_list("subnets")),
                    security_groups=tuple(aws.get_list("security-groups")), connect_timeout=connect_timeout,
                    agent_log_level=aws.get("agent-log-level", "warning"), agent_linger=linger,
                    agent_ca_file=aws.get("agent-ca-file"))
 
-
-def _seconds(aws: AwsSettings, key: str, default: str) -> float:
-    raw = aws.get(key, default)
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        raise SettingsError(f"lambda backend: {key} must be a number of seconds (0-3600], got {raw!r}")
-    return value

@@ -12,8 +12,11 @@ import asyncio
 import logging
 import os
 import re
+import shlex
 import shutil
 import stat as stat_mod
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -194,6 +197,12 @@ class ContainerRoots:
         return removed
 
 
+def host_agent_command(configured: str = "") -> list[str]:
+    """How a backend has the agent run on this host: ``configured`` (shell words), else this interpreter
+    running the installed ``sockerless-agent``."""
+    return shlex.split(configured) or [sys.executable, "-m", "sockerless_agent"]
+
+
 def agent_flags(root: Path, workdir: str, user: str) -> list[str]:
     """The agent options that run a workload inside ``root`` (see the agent's ``--root``)."""
     flags = ["--root", str(root), "--workdir", workdir or "/"]
@@ -231,8 +240,6 @@ def static_busybox() -> str | None:
 
 def busybox_rootfs(busybox: str, destination: str) -> None:
     """Fill ``destination`` with ``busybox``, a link per applet, ``/etc/passwd``, ``/etc/group`` and ``/tmp``."""
-    import subprocess
-
     root = Path(destination)
     for name in ("bin", "etc", "root", "tmp", "usr/bin", "sbin"):
         (root / name).mkdir(parents=True, exist_ok=True)
