@@ -12,7 +12,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from awssim import start_simulator  # noqa: E402
-from lambda_support import start_lambdad  # noqa: E402
+from lambda_support import module_daemon  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +26,4 @@ def aws_sim(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lambdad(tmp_path_factory, aws_sim, services):
     """A daemon on the lambda backend pointed at the simulator, alpine pulled from the test registry."""
-    d = start_lambdad(tmp_path_factory.mktemp("lambdad"), aws_sim, services["registry"])
-    yield d
-    d.remove_all_containers()
-    d.stop()
+    yield from module_daemon(tmp_path_factory, aws_sim, services["registry"], "lambdad")

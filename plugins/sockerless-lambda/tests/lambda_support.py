@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from daemon import Daemon
@@ -15,6 +16,14 @@ def start_lambdad(workdir: Path, sim, registry: str, extra: list[str] | None = N
     d.start()
     d.docker("pull", "alpine", check=True)
     return d
+
+
+def module_daemon(tmp_path_factory, sim, registry: str, name: str, extra: list[str] | None = None) -> Iterator[Daemon]:
+    """The body of a module's daemon fixture (``yield from``): started, then emptied and stopped."""
+    d = start_lambdad(tmp_path_factory.mktemp(name), sim, registry, extra)
+    yield d
+    d.remove_all_containers()
+    d.stop()
 
 
 def function_names(sim) -> list[str]:

@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lambda_support import container_id, start_lambdad
+from lambda_support import container_id, module_daemon
 
 
 @pytest.fixture(scope="module")
 def lambdad(tmp_path_factory, aws_sim, services):
-    d = start_lambdad(tmp_path_factory.mktemp("lambdad-none"), aws_sim, services["registry"],
-                      ["--backend-opt", "host-root=none"])
-    yield d
-    d.remove_all_containers()
-    d.stop()
+    yield from module_daemon(tmp_path_factory, aws_sim, services["registry"], "lambdad-none",
+                             ["--backend-opt", "host-root=none"])
 
 
 def test_the_host_filesystem_and_a_directory_of_its_own(lambdad, tmp_path):

@@ -6,18 +6,15 @@ import os
 import signal
 
 import pytest
-from lambda_support import container_id, start_lambdad
+from lambda_support import container_id, module_daemon
 from polling import agent_pid
 
 
 @pytest.fixture(scope="module")
 def lambdad(tmp_path_factory, aws_sim, services):
     """A daemon whose agents linger only 2 s (so the lost case is decided quickly)."""
-    d = start_lambdad(tmp_path_factory.mktemp("lambdad-lost"), aws_sim, services["registry"],
-                      ["--backend-opt", "agent-linger=2"])
-    yield d
-    d.remove_all_containers()
-    d.stop()
+    yield from module_daemon(tmp_path_factory, aws_sim, services["registry"], "lambdad-lost",
+                             ["--backend-opt", "agent-linger=2"])
 
 
 def test_an_exit_lost_while_the_daemon_was_down_is_255_with_the_reason(lambdad):

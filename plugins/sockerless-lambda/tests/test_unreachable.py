@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from lambda_support import start_lambdad, wait_for
+from lambda_support import module_daemon, wait_for
 
 
 @pytest.fixture(scope="module")
 def lambdad(tmp_path_factory, aws_sim, services):
     """Agents are told to dial a port nothing listens on; docker start waits 2 s for them."""
-    d = start_lambdad(tmp_path_factory.mktemp("lambdad-unreachable"), aws_sim, services["registry"],
-                      ["--agent-endpoint-url", "ws://127.0.0.1:9/v1/agent/connect",
-                       "--backend-opt", "agent-connect-timeout=2", "--backend-opt", "agent-linger=1"])
-    yield d
-    d.stop()
+    yield from module_daemon(tmp_path_factory, aws_sim, services["registry"], "lambdad-unreachable",
+                             ["--agent-endpoint-url", "ws://127.0.0.1:9/v1/agent/connect",
+                              "--backend-opt", "agent-connect-timeout=2", "--backend-opt", "agent-linger=1"])
 
 
 def test_run_fails_with_the_reason_and_the_workload_is_ended(lambdad, aws_sim):
