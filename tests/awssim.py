@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daemon import Daemon
+
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
@@ -82,9 +84,19 @@ def start_simulator(data_dir: Path, *extra: str, step_delay: str = "0.02") -> Si
     raise AssertionError("simulator did not start: " + "".join(lines)[-2000:])
 
 
-def check_offline_builtin_run(daemon: Any, backend: str) -> None:
-    """With no registry reachable, a simulator-mode AWS backend pulls its built-in busybox image (saying so)
-    and ``docker run`` of it gives the command's output on the right streams and its exit code."""
+def check_offline_builtin_run(data_dir: Path, backend: str, endpoint: str) -> None:
+    """With no registry reachable, a simulator-mode AWS backend started in ``data_dir`` pulls its built-in
+    busybox image (saying so) and ``docker run`` of it gives the command's output on the right streams and
+    its exit code."""
+    daemon = Daemon(data_dir, backend=backend, extra_args=["--endpoint-url", endpoint]).start()
+    try:
+        _check_builtin_run(daemon, backend)
+    finally:
+        daemon.remove_all_containers()
+        daemon.stop()
+
+
+def _check_builtin_run(daemon: Any, backend: str) -> None:
     pulled = daemon.docker("pull", "alpine", timeout=120)
     assert pulled.returncode == 0, pulled.stderr
     assert f"built-in rootfs of the {backend} backend in simulator mode".encode() in pulled.stdout + pulled.stderr
