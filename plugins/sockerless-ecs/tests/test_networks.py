@@ -61,8 +61,8 @@ def test_network_lifecycle_names_and_task_security_group(sim) -> None:
     assert again is not None and again.security_group == state.security_group
     assert again.namespace_id == state.namespace_id and set(again.services) == {"web", "web-alias"}
     assert networks.NetworkState.from_dict(state.to_dict()) == state
-    assert run(networks.orphaned(clients, INSTANCE, [])) == [network_id]
-    assert run(networks.orphaned(clients, INSTANCE, [network_id])) == []
+    assert run(networks.remove_orphans(clients, INSTANCE, [network_id])) == [], "a known network is kept"
+    assert run(networks.find_network(clients, INSTANCE, network_id)) == again
 
     stale = networks.NetworkState.from_dict(state.to_dict() | {"services": {}})  # a record saved before registering
     run(networks.deregister_names(clients, stale, container_id))
@@ -78,6 +78,34 @@ def test_network_lifecycle_names_and_task_security_group(sim) -> None:
         sd.get_namespace(Id=state.namespace_id)
     run(networks.remove_network(clients, state))  # again: already gone is fine
     assert run(networks.find_network(clients, INSTANCE, network_id)) is None
+
+
+def test_orphaned_networks_are_removed_whole_or_in_part(sim) -> None:
+    clients = clients_for(sim)
+    vpc, _ = subnet(sim, "10.41.2.0/24")
+    instance = f"orphans-{uuid.uuid4().hex[:6]}"
+    whole, kept, half, foreign = (uuid.uuid4().hex * 2 for _ in range(4))
+    orphan = run(networks.create_network(clients, network_id=whole, name="gone", vpc=vpc, instance=instance))
+    keeper = run(networks.create_network(clients, network_id=kept, name="kept", vpc=vpc, instance=instance))
+    other = run(networks.create_network(clients, network_id=foreign, name="gone", vpc=vpc, instance=instance + "-x"))
+    ec2 = sim.client("ec2")
+    lone_group = ec2.create_security_group(  # a daemon killed before it made the namespace
+        GroupName=f"sockerless-{half[:12]}", VpcId=vpc, Description="half made", TagSpecifications=[{
+            "ResourceType": "security-group", "Tags": tags.to_key_value(
+                tags.owned(instance) | {networks.NETWORK_TAG: half}, "Key", "Value")}])["GroupId"]
+
+    assert run(networks.remove_orphans(clients, instance, [kept])) == sorted([whole, half])
+    for group in (orphan.security_group, lone_group):
+        with pytest.raises(Exception, match=r"InvalidGroup\.NotFound"):
+            ec2.describe_security_groups(GroupIds=[group])
+    sd = sim.client("servicediscovery")
+    with pytest.raises(Exception, match="NamespaceNotFound"):
+        sd.get_namespace(Id=orphan.namespace_id)
+    assert run(networks.find_network(clients, instance, kept)) == keeper
+    assert run(networks.find_network(clients, instance + "-x", foreign)) == other, "another daemon's is left alone"
+    assert run(networks.remove_orphans(clients, instance, [kept])) == []
+    for state in (keeper, other):
+        run(networks.remove_network(clients, state))
 
 
 def test_names_and_group_limits() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import docker
 import pytest
+from botocore.exceptions import ClientError
 from ecs_support import start_ecs_daemon
 
 
@@ -98,3 +101,62 @@ def test_a_container_stopped_before_the_crash_stays_stopped_and_removable(restar
     assert d.docker("inspect", "-f", "{{.State.ExitCode}}", cid).stdout == b"3\n"
     d.docker("rm", cid, check=True)
     assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}
+
+
+def _tagged(instance: str, **extra: str) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in
+            ({"sockerless:managed": "1", "sockerless:daemon": instance} | extra).items()]
+
+
+def _orphaned_network_and_volume(sim, instance: str, file_system: str) -> tuple[str, str, str]:
+    """What a daemon killed while creating a network and a volume leaves: a security group and a Cloud Map
+    namespace tagged for a network it has no record of, and an access point for a volume it has no record of."""
+    ec2, sd, efs = sim.client("ec2"), sim.client("servicediscovery"), sim.client("efs")
+    vpc = ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": ["sockerless-ecs"]}])["Subnets"][0]["VpcId"]
+    lost = uuid.uuid4().hex * 2
+    group = ec2.create_security_group(GroupName=f"sockerless-{lost[:12]}", VpcId=vpc, Description="lost network",
+                                      TagSpecifications=[{"ResourceType": "security-group",
+                                                          "Tags": _tagged(instance, **{"sockerless:network": lost})}])
+    operation = sd.create_private_dns_namespace(Name=f"lost-{lost[:8]}.sockerless", Vpc=vpc,
+                                                Tags=_tagged(instance, **{"sockerless:network": lost}))
+    namespace = sd.get_operation(OperationId=operation["OperationId"])["Operation"]["Targets"]["NAMESPACE"]
+    point = efs.create_access_point(FileSystemId=file_system, RootDirectory={"Path": "/sockerless/lost-vol-0"},
+                                    Tags=_tagged(instance, **{"sockerless:volume": "lost-vol"}))["AccessPointId"]
+    return group["GroupId"], namespace, point
+
+
+def _gone(call) -> bool:
+    try:
+        call()
+    except ClientError as exc:
+        return "NotFound" in exc.response["Error"]["Code"]
+    return False
+
+
+def test_orphaned_network_and_volume_resources_are_removed_and_live_ones_kept(restartable, sim, wait_for):
+    d = restartable["daemon"]
+    network = d.docker("network", "create", "kept-net", check=True).stdout.decode().strip()
+    d.docker("network", "create", "second-net", check=True)  # networks share the backend's VPC
+    d.docker("volume", "create", "kept-vol", check=True)
+    mountpoint = d.docker("volume", "inspect", "-f", "{{.Mountpoint}}", "kept-vol", check=True).stdout.decode().strip()
+    file_system = mountpoint.removeprefix("efs://").split("/", 1)[0]
+    instance = (d.data_root / "backends" / "ecs" / "instance-id").read_text().strip()
+    group, namespace, point = _orphaned_network_and_volume(sim, instance, file_system)
+
+    d = restartable["restart"]()
+
+    ec2, sd, efs = sim.client("ec2"), sim.client("servicediscovery"), sim.client("efs")
+    assert wait_for(lambda: _gone(lambda: ec2.describe_security_groups(GroupIds=[group])), 60)
+    assert wait_for(lambda: _gone(lambda: sd.get_namespace(Id=namespace)), 30)
+    assert wait_for(lambda: _gone(lambda: efs.describe_access_points(AccessPointId=point)), 30)
+    kept_groups = ec2.describe_security_groups(Filters=[{"Name": "tag:sockerless:network", "Values": [network]}])
+    assert len(kept_groups["SecurityGroups"]) == 1, "a network the daemon has keeps its security group"
+    points = efs.describe_access_points(FileSystemId=file_system)["AccessPoints"]
+    assert [p["RootDirectory"]["Path"] for p in points if p["RootDirectory"]["Path"].startswith("/sockerless/kept-vol-")]
+    cid = d.docker("run", "-d", "--network", "kept-net", "-v", "kept-vol:/data", "alpine", "sh", "-c",
+                   "echo kept > /data/f; exec tail -f /dev/null", check=True).stdout.decode().strip()
+    assert wait_for(lambda: d.docker("exec", cid, "cat", "/data/f").stdout == b"kept\n", 30)
+    d.docker("rm", "-f", cid, check=True)
+    d.docker("network", "rm", "kept-net", "second-net", check=True)
+    d.docker("volume", "rm", "kept-vol", check=True)
+    assert _gone(lambda: ec2.describe_security_groups(GroupIds=[kept_groups["SecurityGroups"][0]["GroupId"]]))

@@ -57,6 +57,13 @@ def test_file_system_access_points_and_cleanup(efs_sim) -> None:
 
     assert run(volumes.owned_volumes(clients, fs_id, INSTANCE)) == {"data.1": state}
     assert volumes.VolumeState.from_dict(state.to_dict()) == state
+    held = SimpleNamespace(name="data.1", backend_state=state.to_dict())
+    assert run(volumes.remove_orphans(clients, INSTANCE, [held])) == [], "a recorded access point is kept"
+    unrecorded = SimpleNamespace(name="data.1", backend_state={})
+    assert run(volumes.remove_orphans(clients, INSTANCE, [unrecorded])) == [], "so is one named by a bare record"
+    assert run(volumes.remove_orphans(clients, INSTANCE + "-x", [])) == [], "another daemon's are not looked at"
+    assert run(volumes.remove_orphans(clients, INSTANCE, [])) == [state.access_point]
+    assert run(volumes.owned_volumes(clients, fs_id, INSTANCE)) == {}
     run(volumes.remove_volume(clients, state))
     run(volumes.remove_volume(clients, state))  # already gone is fine
     assert run(volumes.owned_volumes(clients, fs_id, INSTANCE)) == {}

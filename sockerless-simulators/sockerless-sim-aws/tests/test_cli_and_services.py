@@ -9,6 +9,7 @@ import urllib.request
 import uuid
 
 import pytest
+from botocore.exceptions import ClientError
 
 
 def aws(sim, *args: str) -> dict:
@@ -57,8 +58,13 @@ def test_networking_iam_cloud_map_and_efs_shapes(sim) -> None:
     iam.attach_role_policy(RoleName=role["RoleName"],
                            PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
     sd = sim.client("servicediscovery")
-    operation = sd.create_private_dns_namespace(Name=f"n{uuid.uuid4().hex[:6]}.local", Vpc=vpc["VpcId"])
+    name = f"n{uuid.uuid4().hex[:6]}.local"
+    operation = sd.create_private_dns_namespace(Name=name, Vpc=vpc["VpcId"])
     assert sd.get_operation(OperationId=operation["OperationId"])["Operation"]["Status"] == "SUCCESS"
+    second = sd.create_private_dns_namespace(Name=f"second-{name}", Vpc=vpc["VpcId"])  # as AWS: many per VPC
+    assert sd.get_operation(OperationId=second["OperationId"])["Operation"]["Status"] == "SUCCESS"
+    with pytest.raises(ClientError, match="ConflictingDomainExists"):  # but not the same name twice
+        sd.create_private_dns_namespace(Name=name.upper(), Vpc=vpc["VpcId"])
     efs = sim.client("efs")
     fs = efs.create_file_system(CreationToken=uuid.uuid4().hex, Tags=[{"Key": "sockerless", "Value": "1"}])
     target = efs.create_mount_target(FileSystemId=fs["FileSystemId"], SubnetId=subnet["SubnetId"])

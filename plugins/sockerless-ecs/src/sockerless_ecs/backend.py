@@ -70,6 +70,7 @@ class EcsBackend(AgentBackendHooks):
         self.agent_bridge = AgentBridge(context.agents, self._locate, backend="ecs",
                                         connect_timeout=AGENT_CONNECT_TIMEOUT)
         self._ended_while_away: dict[str, ExitResult] = {}
+        self._resource_cleanup: asyncio.Future[None] | None = None
         self.roots = ContainerRoots(context.data_dir / "roots", context.layer_path, "ecs")
         if self.config.agent_injection == "host":
             log.info("agent-injection=host, host-root=%s: %s", self.config.host_root,
@@ -472,7 +473,8 @@ class EcsBackend(AgentBackendHooks):
 
     # -- restart of the daemon ---------------------------------------------------------------------
     @hookimpl
-    async def sockerless_backend_recover(self, containers: list[Any]) -> list[Any]:
+    async def sockerless_backend_recover(self, containers: list[Any], networks: list[Any],
+                                         volumes: list[Any]) -> list[Any]:
         running = [c for c in containers if c.state.Running and c.backend_state.get("task")]
         by_cluster: dict[str, list[Any]] = {}
         for container in running:
@@ -498,6 +500,7 @@ class EcsBackend(AgentBackendHooks):
         if any(c.id not in self._ended_while_away for c in kept):
             await self.context.agents.reverse_url()
         await self._clean_orphans(containers, kept)
+        self._resource_cleanup = asyncio.ensure_future(self._clean_orphaned_resources(networks, volumes))
         removed = await self.roots.remove_orphans(c.id for c in containers)
         if removed:
             log.info("removed %d root(s) of containers this daemon no longer has", len(removed))
@@ -516,6 +519,18 @@ class EcsBackend(AgentBackendHooks):
         if report.stopped_tasks or report.deleted_task_definitions:
             log.info("cleaned orphans: %d task(s) stopped, %d task definition(s) deleted",
                      len(report.stopped_tasks), len(report.deleted_task_definitions))
+
+    async def _clean_orphaned_resources(self, networks: list[Any], volumes: list[Any]) -> None:
+        """In the background (a security group waits for the ENIs of orphaned tasks just stopped)."""
+        cleaner = OrphanCleaner(self.clients, self.config.cluster, self.config.instance, self.config.started_by)
+        try:
+            report = await cleaner.run_resources([n.id for n in networks], volumes)
+        except Exception as exc:  # a background cleanup only reports: the next start tries again
+            log.warning("could not look for orphaned network and volume resources: %s", exc)
+            return
+        if report.removed_networks or report.deleted_access_points:
+            log.info("cleaned orphans: resources of %d network(s), %d access point(s) deleted",
+                     len(report.removed_networks), len(report.deleted_access_points))
 
     @hookimpl
     async def sockerless_container_readopt(self, container: Any, io: Any) -> Any:
@@ -542,6 +557,10 @@ class EcsBackend(AgentBackendHooks):
 
     @hookimpl
     async def sockerless_backend_close(self) -> None:
+        if self._resource_cleanup is not None:
+            self._resource_cleanup.cancel()
+            with contextlib.suppress(BaseException):
+                await self._resource_cleanup
         await self.watcher.close()
 
 

@@ -1,17 +1,23 @@
-"""Orphans: tasks and task definitions tagged for this daemon that no container of its state holds.
+"""Orphans: what is tagged for this daemon and no record of its state holds.
 
-A daemon killed between RunTask and persisting the task's ARN, or between StopTask and
-deleting the task definition, leaves such resources behind; at the next start they are
-found by their tags (and RunTask's ``startedBy``) and removed.
+A daemon killed between RunTask and persisting the task's ARN, between StopTask and deleting
+the task definition, or between creating a network's or a volume's resources and saving its
+record leaves such resources behind; at the next start they are found by their tags (and
+RunTask's ``startedBy``) and removed: tasks and task definitions (:meth:`OrphanCleaner.run`),
+then networks' security groups and namespaces and volumes' access points
+(:meth:`OrphanCleaner.run_resources`, which may wait for ENIs of just-stopped tasks).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sockerless_aws import AwsClients, CloudError, tags
 
+from . import networks, volumes
 from .taskdef import FAMILY_PREFIX
 
 log = logging.getLogger("sockerless.backend.ecs")
@@ -19,10 +25,12 @@ log = logging.getLogger("sockerless.backend.ecs")
 
 @dataclass
 class CleanupReport:
-    """What a cleanup removed (ARNs)."""
+    """What a cleanup removed (ARNs; network ids and access point ids)."""
 
     stopped_tasks: list[str] = field(default_factory=list)
     deleted_task_definitions: list[str] = field(default_factory=list)
+    removed_networks: list[str] = field(default_factory=list)
+    deleted_access_points: list[str] = field(default_factory=list)
 
 
 class OrphanCleaner:
@@ -42,6 +50,14 @@ class OrphanCleaner:
         report = CleanupReport()
         await self._tasks(keep_tasks, report)
         await self._definitions(keep_definitions, report)
+        return report
+
+    async def run_resources(self, network_ids: Iterable[str], volume_records: Iterable[Any]) -> CleanupReport:
+        """Delete the network resources whose network id is not in ``network_ids`` and the access points
+        that none of ``volume_records`` holds."""
+        report = CleanupReport()
+        report.removed_networks = await networks.remove_orphans(self.clients, self.instance, network_ids)
+        report.deleted_access_points = await volumes.remove_orphans(self.clients, self.instance, volume_records)
         return report
 
     async def _tasks(self, keep: set[str], report: CleanupReport) -> None:

@@ -16,6 +16,7 @@ them again. Functions take an :class:`sockerless_aws.AwsClients` and return JSON
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -30,6 +31,7 @@ OPERATION_POLL = 0.5
 OPERATION_TIMEOUT = 120.0
 GROUP_RELEASE_TIMEOUT = 180.0
 _LABEL = re.compile(r"[^a-z0-9-]+")
+log = logging.getLogger("sockerless.backend.ecs")
 
 
 @dataclass
@@ -120,9 +122,15 @@ async def _namespace_of(clients: AwsClients, operation_id: str) -> str:
 
 async def remove_network(clients: AwsClients, state: NetworkState) -> None:
     """Delete the namespace (its instances and services first) and the security group; gone is fine."""
+    await _remove_namespace(clients, state.namespace_id)
+    await _delete_group(clients, state.security_group)
+    state.services.clear()
+
+
+async def _remove_namespace(clients: AwsClients, namespace_id: str) -> None:
     services = await _ignore_missing(clients.paginate(
         "servicediscovery", "list_services", "Services",
-        Filters=[{"Name": "NAMESPACE_ID", "Values": [state.namespace_id], "Condition": "EQ"}])) or []
+        Filters=[{"Name": "NAMESPACE_ID", "Values": [namespace_id], "Condition": "EQ"}])) or []
     for service in services:
         instances = await _ignore_missing(clients.paginate("servicediscovery", "list_instances", "Instances",
                                                            ServiceId=service["Id"])) or []
@@ -130,9 +138,7 @@ async def remove_network(clients: AwsClients, state: NetworkState) -> None:
             await _ignore_missing(clients.call("servicediscovery", "deregister_instance", ServiceId=service["Id"],
                                                InstanceId=instance["Id"]))
         await _ignore_missing(clients.call("servicediscovery", "delete_service", Id=service["Id"]))
-    await _ignore_missing(clients.call("servicediscovery", "delete_namespace", Id=state.namespace_id))
-    await _delete_group(clients, state.security_group)
-    state.services.clear()
+    await _ignore_missing(clients.call("servicediscovery", "delete_namespace", Id=namespace_id))
 
 
 async def _delete_group(clients: AwsClients, group_id: str, timeout: float = GROUP_RELEASE_TIMEOUT) -> None:
@@ -247,32 +253,64 @@ def task_ip(task: Mapping[str, Any]) -> str | None:
     return None
 
 
-async def orphaned(clients: AwsClients, instance: str, known: Iterable[str]) -> list[str]:
-    """Network ids tagged for this daemon instance whose network the daemon no longer knows."""
-    keep = set(known)
+async def _tagged_groups(clients: AwsClients, instance: str, network_id: str = "") -> dict[str, dict[str, Any]]:
+    """This daemon instance's network security groups (of one network, or all), by network id."""
+    wanted = [network_id] if network_id else []
     groups = await clients.paginate("ec2", "describe_security_groups", "SecurityGroups", Filters=[
-        {"Name": f"tag:{tags.DAEMON}", "Values": [instance]}, {"Name": "tag-key", "Values": [NETWORK_TAG]}])
-    found = [tags.from_key_value(g.get("Tags"), "Key", "Value").get(NETWORK_TAG, "") for g in groups]
-    return sorted({n for n in found if n and n not in keep})
+        {"Name": f"tag:{tags.DAEMON}", "Values": [instance]},
+        {"Name": f"tag:{NETWORK_TAG}", "Values": wanted} if wanted else {"Name": "tag-key", "Values": [NETWORK_TAG]}])
+    found: dict[str, dict[str, Any]] = {}
+    for group in groups:
+        found.setdefault(tags.from_key_value(group.get("Tags"), "Key", "Value").get(NETWORK_TAG, ""), group)
+    found.pop("", None)
+    return found
+
+
+async def _tagged_namespaces(clients: AwsClients, instance: str) -> dict[str, dict[str, Any]]:
+    """This daemon instance's network namespaces, by network id (Cloud Map lists no tags: one call each)."""
+    namespaces = await clients.paginate("servicediscovery", "list_namespaces", "Namespaces", Filters=[
+        {"Name": "TYPE", "Values": ["DNS_PRIVATE"], "Condition": "EQ"}])
+    found: dict[str, dict[str, Any]] = {}
+    for namespace in namespaces:
+        if not namespace["Name"].endswith(f".{NAMESPACE_SUFFIX}"):
+            continue
+        labels = tags.from_key_value((await clients.call("servicediscovery", "list_tags_for_resource",
+                                                         ResourceARN=namespace["Arn"])).get("Tags"), "Key", "Value")
+        if labels.get(tags.DAEMON) == instance and labels.get(NETWORK_TAG):
+            found.setdefault(labels[NETWORK_TAG], namespace)
+    return found
+
+
+async def remove_orphans(clients: AwsClients, instance: str, known: Iterable[str]) -> list[str]:
+    """Delete the security groups and namespaces tagged for this daemon instance whose network the daemon
+    no longer has (a crash between creating them and saving the network, or a lost state); the network ids
+    cleaned. A network whose resources cannot be deleted yet is logged and left for the next start."""
+    keep = set(known)
+    groups = await _tagged_groups(clients, instance)
+    namespaces = await _tagged_namespaces(clients, instance)
+    cleaned = []
+    for network_id in sorted((set(groups) | set(namespaces)) - keep):
+        try:
+            if network_id in namespaces:
+                await _remove_namespace(clients, namespaces[network_id]["Id"])
+            if network_id in groups:
+                await _delete_group(clients, groups[network_id]["GroupId"])
+        except CloudError as exc:
+            log.warning("could not remove the resources of orphaned network %s: %s", network_id[:12], exc)
+            continue
+        cleaned.append(network_id)
+    return cleaned
 
 
 async def find_network(clients: AwsClients, instance: str, network_id: str) -> NetworkState | None:
     """A network's resources found again by their tags (when its record lost them)."""
-    groups = await clients.paginate("ec2", "describe_security_groups", "SecurityGroups", Filters=[
-        {"Name": f"tag:{tags.DAEMON}", "Values": [instance]}, {"Name": f"tag:{NETWORK_TAG}", "Values": [network_id]}])
-    if not groups:
+    group = (await _tagged_groups(clients, instance, network_id)).get(network_id)
+    namespace = (await _tagged_namespaces(clients, instance)).get(network_id) if group else None
+    if group is None or namespace is None:
         return None
-    group = groups[0]
-    namespaces = await clients.paginate("servicediscovery", "list_namespaces", "Namespaces", Filters=[
-        {"Name": "TYPE", "Values": ["DNS_PRIVATE"], "Condition": "EQ"}])
-    for namespace in namespaces:
-        labels = tags.from_key_value((await clients.call("servicediscovery", "list_tags_for_resource",
-                                                         ResourceARN=namespace["Arn"])).get("Tags"), "Key", "Value")
-        if labels.get(NETWORK_TAG) == network_id and labels.get(tags.DAEMON) == instance:
-            state = NetworkState(security_group=group["GroupId"], namespace_id=namespace["Id"],
-                                 namespace=namespace["Name"], vpc=group["VpcId"])
-            services = await clients.paginate("servicediscovery", "list_services", "Services", Filters=[
-                {"Name": "NAMESPACE_ID", "Values": [namespace["Id"]], "Condition": "EQ"}])
-            state.services = {s["Name"]: s["Id"] for s in services}
-            return state
-    return None
+    state = NetworkState(security_group=group["GroupId"], namespace_id=namespace["Id"],
+                         namespace=namespace["Name"], vpc=group["VpcId"])
+    services = await clients.paginate("servicediscovery", "list_services", "Services", Filters=[
+        {"Name": "NAMESPACE_ID", "Values": [namespace["Id"]], "Condition": "EQ"}])
+    state.services = {s["Name"]: s["Id"] for s in services}
+    return state

@@ -116,17 +116,38 @@ async def remove_volume(clients: AwsClients, state: VolumeState) -> None:
             raise
 
 
-async def owned_volumes(clients: AwsClients, fs_id: str, instance: str) -> dict[str, VolumeState]:
-    """This daemon's access points on the file system, by volume name (for recovery and orphan cleanup)."""
-    points = await clients.paginate("efs", "describe_access_points", "AccessPoints", FileSystemId=fs_id)
-    found: dict[str, VolumeState] = {}
+async def _owned_points(clients: AwsClients, fs_id: str, instance: str) -> list[tuple[str, VolumeState]]:
+    """``(volume name, state)`` of every access point tagged for this daemon instance, on ``fs_id`` or
+    (``""``) on every file system."""
+    where = {"FileSystemId": fs_id} if fs_id else {}
+    points = await clients.paginate("efs", "describe_access_points", "AccessPoints", **where)
+    found = []
     for point in points:
         labels = tags.from_key_value(point.get("Tags"), "Key", "Value")
         if labels.get(tags.DAEMON) == instance and labels.get(VOLUME_TAG):
-            found[labels[VOLUME_TAG]] = VolumeState(file_system=point["FileSystemId"],
-                                                    access_point=point["AccessPointId"],
-                                                    root=(point.get("RootDirectory") or {}).get("Path", ""))
+            found.append((labels[VOLUME_TAG], VolumeState(file_system=point["FileSystemId"],
+                                                          access_point=point["AccessPointId"],
+                                                          root=(point.get("RootDirectory") or {}).get("Path", ""))))
     return found
+
+
+async def owned_volumes(clients: AwsClients, fs_id: str, instance: str) -> dict[str, VolumeState]:
+    """This daemon's access points on the file system, by volume name (for recovery)."""
+    return dict(await _owned_points(clients, fs_id, instance))
+
+
+async def remove_orphans(clients: AwsClients, instance: str, records: Iterable[Any]) -> list[str]:
+    """Delete the access points tagged for this daemon instance, on any file system, that no volume record
+    holds (a record without an access point keeps those carrying its name); the access points deleted.
+    Their files stay, as with ``docker volume rm``."""
+    held = {r.backend_state.get("access_point") for r in records}
+    named = {tags.sanitize(r.name, tags.MAX_VALUE) for r in records if not r.backend_state.get("access_point")}
+    removed = []
+    for name, state in await _owned_points(clients, "", instance):
+        if state.access_point not in held and name not in named:
+            await remove_volume(clients, state)
+            removed.append(state.access_point)
+    return removed
 
 
 def task_volume_name(kind: str, name: str) -> str:

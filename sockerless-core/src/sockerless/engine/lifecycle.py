@@ -467,7 +467,9 @@ class Lifecycle:
         mine = [c for c in engine.store.containers if c.backend == engine.backend.name]
         alive: list[ContainerRecord] = []
         if engine.backend.implements("sockerless_backend_recover"):
-            alive = await engine.backend.call("sockerless_backend_recover", containers=mine) or []
+            alive = await engine.backend.call("sockerless_backend_recover", containers=mine,
+                                              networks=list(engine.store.networks),
+                                              volumes=list(engine.store.volumes)) or []
         alive_ids = {c.id for c in alive}
         if engine.backend.implements("sockerless_container_readopt"):
             for record in alive:

@@ -85,8 +85,12 @@ class BackendHooks:
         """Describe the backend: name, capabilities and what ``docker info`` shows. Required."""
 
     @hookspec(firstresult=True)
-    def sockerless_backend_recover(self, containers: list[ContainerRecord]) -> list[ContainerRecord] | None:
-        """Called once at startup with every persisted container of this backend.
+    def sockerless_backend_recover(self, containers: list[ContainerRecord], networks: list[NetworkRecord],
+                                   volumes: list[VolumeRecord]) -> list[ContainerRecord] | None:
+        """Called once at startup with every persisted container of this backend, and every
+        persisted network and volume (so a backend can tell which of the resources it made
+        still have a record: the others are orphans; an implementation may take only the
+        arguments it needs).
 
         Return the containers whose main process is really still running (to be
         re-adopted); every other container that was running is marked exited by the

@@ -18,6 +18,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from . import moto_fixes
 from .ecr.api import ECRAPI
 from .ecr.models import ECRModel
 from .ecr.registry import Registry
@@ -155,4 +156,5 @@ class Simulator:
 def _moto_app() -> Any:
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    moto_fixes.apply()
     return DomainDispatcherApplication(create_backend_app)
