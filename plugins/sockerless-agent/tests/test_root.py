@@ -197,3 +197,29 @@ def test_backends_host_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert hostroot.root_mode("", "lambda") == "none"
     with pytest.raises(BackendConfigError, match="needs the daemon to run as root"):
         hostroot.root_mode("image", "lambda")
+
+
+def test_dns_search_domains_reach_the_workloads_resolver(root: Path, tmp_path: Path) -> None:
+    (root / "etc" / "resolv.conf").write_text("nameserver 10.0.0.2\nsearch ec2.internal\noptions ndots:1\n")
+
+    async def scenario(bridge, container):
+        return await bridge.probe(container, ["cat", "/etc/resolv.conf"], 10)
+
+    (code, conf), _ = _run(root, tmp_path, scenario, extra=["--dns-search", "app-1a2b3c4d.sockerless,db.sockerless"])
+    assert code == 0
+    assert conf == "nameserver 10.0.0.2\nsearch app-1a2b3c4d.sockerless db.sockerless ec2.internal\noptions ndots:1\n"
+
+
+def test_dns_search_never_writes_through_a_link_out_of_the_root(root: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "host-resolv.conf"
+    outside.write_text("nameserver 192.0.2.1\n")
+    (root / "etc" / "resolv.conf").unlink()
+    (root / "etc" / "resolv.conf").symlink_to(outside)
+
+    async def scenario(bridge, container):
+        return await bridge.probe(container, ["echo", "ran"], 10)
+
+    result, _ = _run(root, tmp_path, scenario, extra=["--dns-search", "app.sockerless"])
+    assert result == (0, "ran\n"), "the workload still runs"
+    assert outside.read_text() == "nameserver 192.0.2.1\n"
+    assert "cannot add search domains" in (tmp_path / "agent.log").read_text()

@@ -9,6 +9,7 @@ import sys
 import pytest
 from sockerless.agent import protocol
 from sockerless.agent.tokens import new_token, tokens_match
+from sockerless_agent import dnsconf
 from sockerless_agent.cli import is_keep_alive_command
 from sockerless_agent.mainproc import ReplayBuffer
 from sockerless_agent.users import UnknownUser, resolve
@@ -138,3 +139,35 @@ def test_what_the_main_process_leaves_running_ends_with_it(tmp_path):
     except (ProcessLookupError, FileNotFoundError):
         state = "gone"
     assert state in ("gone", "Z")
+
+
+def test_search_domains_fold_into_one_search_line():
+    assert dnsconf.parse_domains(" a.b., c , a.b  .") == ["a.b", "c"]
+    conf = "# made by the platform\nnameserver 10.0.0.2\ndomain old.example\nsearch ec2.internal x\noptions ndots:2\n"
+    assert dnsconf.with_search(conf, ["net.sockerless", "x"]) == (
+        "# made by the platform\nnameserver 10.0.0.2\nsearch net.sockerless x ec2.internal\noptions ndots:2\n")
+    assert dnsconf.with_search("nameserver 1.1.1.1", ["n.sockerless"]) == "nameserver 1.1.1.1\nsearch n.sockerless\n"
+    assert dnsconf.with_search("", ["n.sockerless"]) == "search n.sockerless\n"
+    assert dnsconf.with_search("nameserver 1.1.1.1\n", []) == "nameserver 1.1.1.1\n"
+
+
+def test_rewrite_stays_in_the_root_and_keeps_the_file(tmp_path):
+    from sockerless.archive.hostfs import RootedFileSystem
+
+    (tmp_path / "etc").mkdir()
+    target = tmp_path / "etc" / "resolv.conf"
+    target.write_text("a much longer original text\n")
+    inode = target.stat().st_ino
+    with RootedFileSystem(tmp_path) as fs:
+        with fs.rewrite("/etc/resolv.conf") as handle:
+            handle.write(b"short\n")
+        assert target.read_text() == "short\n" and target.stat().st_ino == inode, "rewritten in place"
+        outside = tmp_path.parent / f"{tmp_path.name}-outside"
+        outside.write_text("host file\n")
+        (tmp_path / "etc" / "link").symlink_to(outside)
+        with pytest.raises(OSError):
+            fs.rewrite("/etc/link")
+        assert outside.read_text() == "host file\n"
+        with fs.rewrite("/etc/new") as handle:
+            handle.write(b"made\n")
+        assert (tmp_path / "etc" / "new").read_text() == "made\n"

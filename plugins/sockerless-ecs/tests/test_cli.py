@@ -216,6 +216,9 @@ def test_user_network_is_a_security_group_and_names_are_in_cloud_map(ecsd, name,
     for alias in ("web", name):
         found = cloudmap.discover_instances(NamespaceName=namespace["Name"], ServiceName=alias)["Instances"]
         assert [i["Attributes"]["AWS_INSTANCE_IPV4"] for i in found] == [ip]
+    resolver = out(ecsd.docker("exec", name, "cat", "/etc/resolv.conf"))
+    search = [line.split()[1:] for line in resolver.splitlines() if line.startswith("search ")]
+    assert search and search[0][0] == namespace["Name"], "a peer's bare name resolves under the network's domain"
     ecsd.docker("rm", "-f", name, check=True)
     assert cloudmap.discover_instances(NamespaceName=namespace["Name"], ServiceName="web")["Instances"] == []
     out(ecsd.docker("network", "rm", network))

@@ -76,3 +76,12 @@ def test_named_volume_outlives_its_containers(sidecard):
 
 def test_act_workflow_runs_its_steps_through_exec(sidecard, tmp_path):
     check_act_workflow(sidecard, tmp_path)
+
+
+def test_the_resolver_searches_the_networks_domain(sidecard):
+    network = f"ecs-net-{uuid.uuid4().hex[:8]}"
+    network_id = sidecard.docker("network", "create", network, check=True).stdout.decode().strip()
+    result = sidecard.docker("run", "--rm", "--network", network, "alpine", "cat", "/etc/resolv.conf", check=True)
+    search = [line.split()[1:] for line in result.stdout.decode().splitlines() if line.startswith("search ")]
+    assert search and search[0][0].endswith(f"-{network_id[:8]}.sockerless"), result.stdout
+    sidecard.docker("network", "rm", network, check=True)

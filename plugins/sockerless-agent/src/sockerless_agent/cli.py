@@ -12,7 +12,7 @@ import sys
 
 from sockerless.agent import protocol
 
-from . import mounts
+from . import dnsconf, mounts
 from .lambda_runtime import RUNTIME_API_ENV, Invocation, RuntimeAPIError, RuntimeClient
 from .mainproc import MainProcess
 from .modes import run_forward, run_reverse
@@ -90,6 +90,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workdir", default=_env("WORKDIR"),
                    help="working directory of the main process and execs, inside --root (created when missing, "
                         "as Docker does; default: / with --root, else the agent's own; env SOCKERLESS_AGENT_WORKDIR)")
+    p.add_argument("--dns-search", default=_env("DNS_SEARCH"),
+                   help="domains (space or comma separated) the workload's resolver searches first: written into "
+                        "/etc/resolv.conf of --root (else of /) before the main process starts; env "
+                        "SOCKERLESS_AGENT_DNS_SEARCH")
     p.add_argument("--linger", type=float, default=float(_env("LINGER", "10")),
                    help="after the main process ends, stay up at most this many seconds until a daemon has "
                         "collected its output and exit status (default 10; env SOCKERLESS_AGENT_LINGER)")
@@ -143,6 +147,12 @@ def run(args: argparse.Namespace) -> int:
         except (mounts.MountError, OSError) as exc:
             print(f"sockerless-agent: {exc}", file=sys.stderr)
             return 2
+    domains = dnsconf.parse_domains(args.dns_search or "")
+    if domains:
+        try:
+            dnsconf.add_search_domains(os.path.abspath(args.root) if args.root else "/", domains)
+        except OSError as exc:  # the workload runs; its peers' bare names will not resolve
+            log.warning("cannot add search domains %s to %s: %s", " ".join(domains), dnsconf.RESOLV_CONF, exc)
     if not command and args.keep_alive != "always":
         print("sockerless-agent: no command given (use --keep-alive always to only serve)", file=sys.stderr)
         return 2

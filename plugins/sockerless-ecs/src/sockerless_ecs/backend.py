@@ -82,6 +82,17 @@ class EcsBackend(AgentBackendHooks):
         """Containers get a root made from their image (``host-root=image``)."""
         return self.config.agent_injection == "host" and self.config.host_root == "image"
 
+    @property
+    def _agent_in_container_root(self) -> bool:
+        """The agent's files are the container's (its image, a sidecar's task, or a host root), not the host's."""
+        return self.config.agent_injection != "host" or self._chrooted
+
+    async def _dns_search(self, container: Any) -> list[str]:
+        """The Cloud Map domains of the container's user networks (its peers' bare names resolve under them)."""
+        if not self._agent_in_container_root:
+            return []
+        return [state.namespace for _, state in await self.networks.joined(container)]
+
     def _locate(self, container: Any) -> ReverseAddress:
         return ReverseAddress(container.id, container.backend_state["token"])
 
@@ -266,7 +277,8 @@ class EcsBackend(AgentBackendHooks):
         for member in members:
             member.backend_state["token"] = new_token()
             self.context.agents.expect(member.id, member.backend_state["token"])
-            environments[member.backend_state["container_name"]] = run_environment(url, member.backend_state["token"])
+            environments[member.backend_state["container_name"]] = run_environment(
+                url, member.backend_state["token"], await self._dns_search(member))
             groups = await self.networks.security_groups(member, groups)
         task = await self.tasks.run(infra, task_definition, pods.member_overrides(environments),
                                     self._tags(members[0]), groups)

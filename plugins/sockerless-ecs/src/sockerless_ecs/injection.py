@@ -21,6 +21,7 @@ from .config import EcsConfig
 
 CONNECT_ENV = "SOCKERLESS_AGENT_CONNECT"
 MOUNTS_ENV = "SOCKERLESS_AGENT_MOUNTS"
+DNS_SEARCH_ENV = "SOCKERLESS_AGENT_DNS_SEARCH"
 MOUNTS_FROM_EXECUTOR = "from-executor"
 """Asks the simulator's process executor to hand the agent the task's mounts (as JSON, in this variable)
 instead of refusing them; the agent bind-mounts each into its root."""
@@ -87,6 +88,10 @@ def mounts_environment(mount_points: list[dict[str, Any]]) -> list[str]:
     return [f"{MOUNTS_ENV}={MOUNTS_FROM_EXECUTOR}"] if mount_points else []
 
 
-def run_environment(connect_url: str, token: str) -> list[dict[str, str]]:
-    """The RunTask environment override of the main container: where to dial and the token."""
-    return [{"name": CONNECT_ENV, "value": connect_url}, {"name": protocol.TOKEN_ENV, "value": token}]
+def run_environment(connect_url: str, token: str, dns_search: list[str] | None = None) -> list[dict[str, str]]:
+    """The RunTask environment override of the main container: where to dial, the token, and the domains the
+    workload's resolver searches (its user networks' namespaces: peers' bare names resolve, as with Docker)."""
+    env = [{"name": CONNECT_ENV, "value": connect_url}, {"name": protocol.TOKEN_ENV, "value": token}]
+    if dns_search:
+        env.append({"name": DNS_SEARCH_ENV, "value": " ".join(dns_search)})
+    return env

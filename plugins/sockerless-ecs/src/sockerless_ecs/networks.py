@@ -5,8 +5,9 @@ group itself, all protocols); a task joining the network gets the group on its E
 network's Cloud Map namespace (``<name>-<id8>.sockerless``, private to the VPC) holds one
 service per container name or alias; once a task runs, each of its names gets an instance
 with the task's private IP (deregistered when it stops), so peers resolve
-``<alias>.<name>-<id8>.sockerless`` in the VPC, and :func:`resolve` finds them through the API
-(the bare alias needs a hosts entry: Fargate tasks cannot set DNS search domains).
+``<alias>.<name>-<id8>.sockerless`` in the VPC, and :func:`resolve` finds them through the API;
+bare aliases resolve once the agent has put the namespaces in the task's resolver search list
+(Fargate has no DNS search setting of its own).
 
 Everything is tagged (``sockerless:managed``, ``sockerless:daemon``, ``sockerless:network``)
 and the network's ids live in its record (:class:`NetworkState`), so a restarted daemon finds

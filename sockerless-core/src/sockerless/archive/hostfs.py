@@ -150,6 +150,25 @@ class RootedFileSystem:
             fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dfd)
         return os.fdopen(fd, "wb")
 
+    def rewrite(self, path: str, mode: int = 0o644) -> BinaryIO:
+        """``path`` opened for writing from its start, emptied (created with ``mode`` when missing): a regular
+        file only, never through a link. For files a runtime may have bind-mounted (``/etc/resolv.conf``),
+        which can be rewritten but not replaced."""
+        with self._parent(path) as (dfd, name):
+            if name is None:
+                raise _error(errno.EISDIR, path)
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode,
+                         dir_fd=dfd)
+        try:
+            if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
+                raise _error(errno.EINVAL, path)  # never write to a device or FIFO
+            os.set_blocking(fd, True)
+            os.ftruncate(fd, 0)
+            return os.fdopen(fd, "wb")
+        except BaseException:
+            os.close(fd)
+            raise
+
     def mkdir(self, path: str, mode: int) -> None:
         with self._parent(path) as (dfd, name):
             if name is None:
