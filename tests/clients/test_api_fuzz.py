@@ -42,11 +42,13 @@ def test_no_server_errors_and_schema_conformant_responses(tmp_path):
                       "trap 'exit 0' TERM; sleep 600 & wait", check=True)
         daemon.docker("volume", "create", "fuzz-volume", check=True)
         daemon.docker("network", "create", "fuzz-network", check=True)
+        # one worker: schemathesis's threads hit CPython 3.11's thread-unsafe AST constructor now and then
+        # ("SystemError: AST constructor recursion depth mismatch"), and one is as fast at this size
         args = [st, "run", str(SPEC), "--url", f"http://127.0.0.1:{port}/v1.45",
                 "--checks", "docker_no_server_error,response_schema_conformance",
                 "--phases", os.environ.get("SOCKERLESS_FUZZ_PHASES", "examples,fuzzing"),
                 "--max-examples", os.environ.get("SOCKERLESS_FUZZ_EXAMPLES", "5"),
-                "--workers", "2", "--request-timeout", "20", "--no-color", "--warnings", "off"]
+                "--workers", "1", "--request-timeout", "20", "--no-color", "--warnings", "off"]
         for tag in EXCLUDED_TAGS:
             args += ["--exclude-tag", tag]
         for operation in STREAMING:
