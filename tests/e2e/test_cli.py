@@ -285,3 +285,17 @@ def test_pull_by_digest_is_refused_without_a_registry(docker):
     result = docker("pull", "alpine@sha256:" + "ab" * 32)
     assert result.returncode != 0
     assert "a pull by digest needs the registry" in result.stderr.decode()
+
+
+def test_update_changes_only_the_limits_given(docker, name):
+    # the CLI sends every field of Resources, the ones not given zeroed: those must stay as they are
+    assert docker("create", "--name", name, "--cpu-shares", "512", "--memory", "64m", "alpine", "true").returncode == 0
+    result = docker("update", "--memory", "128m", "--restart", "on-failure:2", name)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(out(docker("inspect", "-f", "{{json .HostConfig}}", name)))
+    assert (shown["Memory"], shown["CpuShares"], shown["RestartPolicy"]) == (
+        128 * 1024 * 1024, 512, {"Name": "on-failure", "MaximumRetryCount": 2})
+    assert docker("update", "--cpu-shares", "256", name).returncode == 0
+    shown = json.loads(out(docker("inspect", "-f", "{{json .HostConfig}}", name)))
+    assert (shown["Memory"], shown["CpuShares"]) == (128 * 1024 * 1024, 256)
+    assert docker("rm", name).returncode == 0

@@ -24,6 +24,11 @@ RESTART_POLICIES = {"", "no", "always", "unless-stopped", "on-failure"}
 LIST_FILTERS = ("ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label",
                 "name", "network", "publish", "since", "status", "volume")
 STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+FIXED_RESOURCE_FIELDS = frozenset({
+    "CgroupParent", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+    "BlkioDeviceWriteIOps", "Devices", "DeviceCgroupRules", "DeviceRequests", "KernelMemory", "KernelMemoryTCP",
+    "MemorySwappiness", "OomKillDisable", "Init", "Ulimits"})
+"""Fields of the API's ``Resources`` that ``docker update`` cannot change (the CLI sends them zeroed)."""
 RESOURCE_FIELDS = ("CpuShares", "Memory", "NanoCpus", "BlkioWeight", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod",
                     "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "MemoryReservation", "MemorySwap",
                     "PidsLimit", "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth", "ShmSize")

@@ -228,8 +228,12 @@ def routes(engine: Engine) -> list[DockerRoute]:
             if record.host_config.AutoRemove and new_policy.Name not in ("", "no"):
                 raise InvalidParameter("Restart policy cannot be updated because AutoRemove is enabled for the container")
         resources = wire.strip_nulls(raw)
-        for key in resources:
-            if key not in container_mod.RESOURCE_FIELDS:
+        for key, value in list(resources.items()):
+            if key in container_mod.FIXED_RESOURCE_FIELDS:
+                if value not in (0, "", False, [], {}):
+                    raise InvalidParameter(f"{key} cannot be changed by docker update")
+                del resources[key]  # the CLI sends every field of Resources, zeroed when not given
+            elif key not in container_mod.RESOURCE_FIELDS:
                 raise InvalidParameter(f"unknown resource field {key!r}")
         typed = wire.convert(resources, HostConfig, "resources")  # Go's types: a wrong one is a 400
         container_mod.check_resources(typed.BlkioWeight, None)
@@ -239,6 +243,8 @@ def routes(engine: Engine) -> list[DockerRoute]:
         warnings = []
         for key in resources:
             value = getattr(typed, key)
+            if not value and key != "PidsLimit":  # as dockerd: a zero leaves the setting as it is
+                continue
             if value and key not in engine.backend.info.honoured_resources:
                 warnings.append(f"the {engine.backend.name} backend does not enforce {key}; the value is recorded but has no effect")
             setattr(record.host_config, key, value)
