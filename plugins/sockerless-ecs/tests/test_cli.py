@@ -279,3 +279,19 @@ def test_cp_into_a_container_that_does_not_run_is_refused_at_once(ecsd, name, tm
     assert status == 409 and b"to be running" in body, body
     ecsd.docker("rm", name, check=True)
 
+
+
+def test_build_without_run_steps_and_run_the_image(ecsd, name, tmp_path):
+    (tmp_path / "greeting.txt").write_text("copied in\n")
+    (tmp_path / "Dockerfile").write_text("FROM alpine\nCOPY greeting.txt /srv/\nENV WHO=ecs\nWORKDIR /srv\n"
+                                         "CMD cat greeting.txt; echo \"$WHO\"; pwd\n")
+    built = ecsd.docker("build", "-t", f"{name}-img", str(tmp_path))
+    assert built.returncode == 0, built.stderr
+    assert b"Running in" not in built.stdout, "no task definition per metadata step"
+    run = ecsd.docker("run", "--rm", "--name", name, f"{name}-img")
+    assert (run.returncode, run.stdout) == (0, b"copied in\necs\n/srv\n"), run.stderr
+    (tmp_path / "Dockerfile").write_text("FROM alpine\nRUN echo no\n")
+    refused = ecsd.docker("build", str(tmp_path))
+    assert refused.returncode != 0
+    assert b'the "ecs" backend does not support RUN steps' in refused.stdout + refused.stderr
+    assert ecsd.docker("rmi", f"{name}-img").returncode == 0

@@ -1,8 +1,9 @@
 """The classic builder: runs a Dockerfile step by step, one image per step, as dockerd does.
 
 RUN steps are real containers of the active backend (created, started, waited for, their
-changes exported as the step's layer); metadata steps create a container that is not
-started, as the classic builder does; COPY and ADD write their layer directly. Every step
+changes exported as the step's layer), refused on a backend without filesystem changes;
+metadata steps create a container that is not started, as the classic builder does (only on
+a backend that can run build containers); COPY and ADD write their layer directly. Every step
 is looked up in the build cache first.
 """
 
@@ -131,10 +132,14 @@ class Builder(MetadataSteps, CopySteps):
         if await self._use_cache(stage, key):
             return
         change()
-        container = await self._create_container(stage, [*stage.shell, "#(nop) ", comment], parent)
-        self.out.say(f" ---> Running in {container.short_id}\n")
+        container = None
+        if self.engine.backend.info.supports(Capability.CHANGES):
+            # as dockerd's classic builder, on a backend that runs build containers; a cloud backend's
+            # would be a task definition or a function made and deleted for nothing
+            container = await self._create_container(stage, [*stage.shell, "#(nop) ", comment], parent)
+            self.out.say(f" ---> Running in {container.short_id}\n")
         layer = await self._directory_layer(stage, make_dir) if make_dir else None
-        if self.options.remove:
+        if container is not None and self.options.remove:
             self.out.say(f"Removing intermediate container {container.short_id}\n")
             await self._remove_container(container.id)
         self._commit(stage, key, created_by, layer)
