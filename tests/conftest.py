@@ -17,13 +17,26 @@ from daemon import Daemon
 @pytest.fixture(scope="session")
 def daemon(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Daemon:
     """The shared daemon of this test session: the memory backend, or with ``SOCKERLESS_TEST_BACKEND=docker``
-    the docker backend in front of the real dockerd of ``services`` (whose alpine and busybox it uses)."""
+    the docker backend in front of the real dockerd of ``services`` (whose alpine and busybox it uses), or
+    with ``ecs``/``lambda`` that backend against a simulator of its own (images through the registry of
+    ``services``), for running a suite against a cloud backend by hand."""
     import os
 
-    if os.environ.get("SOCKERLESS_TEST_BACKEND", "memory") == "docker":
+    backend = os.environ.get("SOCKERLESS_TEST_BACKEND", "memory")
+    if backend == "docker":
         engine = request.getfixturevalue("services")["docker_host"]
         d = Daemon(tmp_path_factory.mktemp("sockerless"), backend="docker", extra_args=[
             "--backend-opt", f"docker-host={engine}", "--backend-opt", "default-network=none"]).start()
+    elif backend in ("ecs", "lambda"):
+        from awssim import start_simulator
+
+        sim = start_simulator(tmp_path_factory.mktemp("sim"))
+        request.addfinalizer(sim.stop)
+        registry = request.getfixturevalue("services")["registry"]
+        d = Daemon(tmp_path_factory.mktemp("sockerless"), backend=backend, extra_args=[
+            "--endpoint-url", sim.endpoint, "--registry-mirror", f"http://{registry}"]).start()
+        d.docker("pull", "alpine", check=True)
+        d.docker("pull", "busybox", check=True)
     else:
         d = Daemon(tmp_path_factory.mktemp("sockerless")).start()
         d.docker("pull", "alpine", check=True)
