@@ -21,6 +21,12 @@ def start_ecs_daemon(workdir: Path, sim: SimulatorProcess, registry: str, *extra
     return d
 
 
+def search_domains(resolv_conf: bytes | str) -> list[str]:
+    """The domains of the first ``search`` line of a container's ``/etc/resolv.conf`` text."""
+    text = resolv_conf.decode() if isinstance(resolv_conf, bytes) else resolv_conf
+    return next((line.split()[1:] for line in text.splitlines() if line.startswith("search ")), [])
+
+
 BUILD_AGENT_IMAGE = Path(__file__).resolve().parents[1] / "packaging" / "build-agent-image.sh"
 
 

@@ -9,7 +9,7 @@ import tarfile
 import time
 
 import pytest
-from ecs_support import PULL_SECRET
+from ecs_support import PULL_SECRET, search_domains
 
 
 def out(result: subprocess.CompletedProcess) -> str:
@@ -216,9 +216,8 @@ def test_user_network_is_a_security_group_and_names_are_in_cloud_map(ecsd, name,
     for alias in ("web", name):
         found = cloudmap.discover_instances(NamespaceName=namespace["Name"], ServiceName=alias)["Instances"]
         assert [i["Attributes"]["AWS_INSTANCE_IPV4"] for i in found] == [ip]
-    resolver = out(ecsd.docker("exec", name, "cat", "/etc/resolv.conf"))
-    search = [line.split()[1:] for line in resolver.splitlines() if line.startswith("search ")]
-    assert search and search[0][0] == namespace["Name"], "a peer's bare name resolves under the network's domain"
+    search = search_domains(out(ecsd.docker("exec", name, "cat", "/etc/resolv.conf")))
+    assert search[:1] == [namespace["Name"]], "a peer's bare name resolves under the network's domain"
     ecsd.docker("rm", "-f", name, check=True)
     assert cloudmap.discover_instances(NamespaceName=namespace["Name"], ServiceName="web")["Instances"] == []
     out(ecsd.docker("network", "rm", network))
@@ -278,7 +277,6 @@ def test_cp_into_a_container_that_does_not_run_is_refused_at_once(ecsd, name, tm
                                    headers={"Content-Type": "application/x-tar"})
     assert status == 409 and b"to be running" in body, body
     ecsd.docker("rm", name, check=True)
-
 
 
 def test_build_without_run_steps_and_run_the_image(ecsd, name, tmp_path):

@@ -13,7 +13,7 @@ import tarfile
 import uuid
 
 import pytest
-from ecs_support import check_act_workflow, start_ecs_daemon
+from ecs_support import check_act_workflow, search_domains, start_ecs_daemon
 from resource_fixtures import agent_image, host_sim  # noqa: F401
 
 pytestmark = pytest.mark.timeout(900)  # the first run of an agent source version builds the static agent
@@ -82,6 +82,6 @@ def test_the_resolver_searches_the_networks_domain(sidecard):
     network = f"ecs-net-{uuid.uuid4().hex[:8]}"
     network_id = sidecard.docker("network", "create", network, check=True).stdout.decode().strip()
     result = sidecard.docker("run", "--rm", "--network", network, "alpine", "cat", "/etc/resolv.conf", check=True)
-    search = [line.split()[1:] for line in result.stdout.decode().splitlines() if line.startswith("search ")]
-    assert search and search[0][0].endswith(f"-{network_id[:8]}.sockerless"), result.stdout
+    search = search_domains(result.stdout)
+    assert search and search[0].endswith(f"-{network_id[:8]}.sockerless"), result.stdout
     sidecard.docker("network", "rm", network, check=True)

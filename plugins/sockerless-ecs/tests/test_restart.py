@@ -8,6 +8,8 @@ import docker
 import pytest
 from botocore.exceptions import ClientError
 from ecs_support import start_ecs_daemon
+from sockerless_aws import tags
+from sockerless_ecs import networks, volumes
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +105,8 @@ def test_a_container_stopped_before_the_crash_stays_stopped_and_removable(restar
     assert ecs_leftovers(cid) == {"task_definitions": [], "running_tasks": []}
 
 
-def _tagged(instance: str, **extra: str) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in
-            ({"sockerless:managed": "1", "sockerless:daemon": instance} | extra).items()]
+def _tagged(instance: str, key: str, value: str) -> list[dict[str, str]]:
+    return tags.to_key_value(tags.owned(instance) | {key: value}, "Key", "Value")
 
 
 def _orphaned_network_and_volume(sim, instance: str, file_system: str) -> tuple[str, str, str]:
@@ -116,12 +117,12 @@ def _orphaned_network_and_volume(sim, instance: str, file_system: str) -> tuple[
     lost = uuid.uuid4().hex * 2
     group = ec2.create_security_group(GroupName=f"sockerless-{lost[:12]}", VpcId=vpc, Description="lost network",
                                       TagSpecifications=[{"ResourceType": "security-group",
-                                                          "Tags": _tagged(instance, **{"sockerless:network": lost})}])
+                                                          "Tags": _tagged(instance, networks.NETWORK_TAG, lost)}])
     operation = sd.create_private_dns_namespace(Name=f"lost-{lost[:8]}.sockerless", Vpc=vpc,
-                                                Tags=_tagged(instance, **{"sockerless:network": lost}))
+                                                Tags=_tagged(instance, networks.NETWORK_TAG, lost))
     namespace = sd.get_operation(OperationId=operation["OperationId"])["Operation"]["Targets"]["NAMESPACE"]
     point = efs.create_access_point(FileSystemId=file_system, RootDirectory={"Path": "/sockerless/lost-vol-0"},
-                                    Tags=_tagged(instance, **{"sockerless:volume": "lost-vol"}))["AccessPointId"]
+                                    Tags=_tagged(instance, volumes.VOLUME_TAG, "lost-vol"))["AccessPointId"]
     return group["GroupId"], namespace, point
 
 

@@ -69,6 +69,7 @@ class EcsBackend(AgentBackendHooks):
                                  self.config.started_by)
         self.agent_bridge = AgentBridge(context.agents, self._locate, backend="ecs",
                                         connect_timeout=AGENT_CONNECT_TIMEOUT)
+        self.orphans = OrphanCleaner(self.clients, self.config.cluster, self.config.instance, self.config.started_by)
         self._ended_while_away: dict[str, ExitResult] = {}
         self._resource_cleanup: asyncio.Future[None] | None = None
         self.roots = ContainerRoots(context.data_dir / "roots", context.layer_path, "ecs")
@@ -522,9 +523,8 @@ class EcsBackend(AgentBackendHooks):
         keep_tasks = {c.backend_state["task"] for c in kept if c.id not in self._ended_while_away}
         keep_definitions = {c.backend_state.get(key, "") for c in containers
                             for key in ("task_definition", "group_definition")}
-        cleaner = OrphanCleaner(self.clients, self.config.cluster, self.config.instance, self.config.started_by)
         try:
-            report = await cleaner.run(keep_tasks, keep_definitions)
+            report = await self.orphans.run(keep_tasks, keep_definitions)
         except CloudError as exc:
             log.warning("could not look for orphaned ECS resources: %s", exc)
             return
@@ -534,9 +534,8 @@ class EcsBackend(AgentBackendHooks):
 
     async def _clean_orphaned_resources(self, networks: list[Any], volumes: list[Any]) -> None:
         """In the background (a security group waits for the ENIs of orphaned tasks just stopped)."""
-        cleaner = OrphanCleaner(self.clients, self.config.cluster, self.config.instance, self.config.started_by)
         try:
-            report = await cleaner.run_resources([n.id for n in networks], volumes)
+            report = await self.orphans.run_resources([n.id for n in networks], volumes)
         except Exception as exc:  # a background cleanup only reports: the next start tries again
             log.warning("could not look for orphaned network and volume resources: %s", exc)
             return

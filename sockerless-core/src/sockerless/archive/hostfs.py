@@ -129,15 +129,19 @@ class RootedFileSystem:
                 os.close(fd)
 
     def open_read(self, path: str) -> BinaryIO:
+        return self._open_regular(path, os.O_RDONLY, "rb")
+
+    def _open_regular(self, path: str, flags: int, how: str, mode: int = 0o644) -> BinaryIO:
+        """``path`` opened with ``flags`` when it is a regular file (never a link, device or FIFO)."""
         with self._parent(path) as (dfd, name):
             if name is None:
                 raise _error(errno.EISDIR, path)
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+            fd = os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode, dir_fd=dfd)
         try:
             if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
-                raise _error(errno.EINVAL, path)  # never read a device or FIFO
+                raise _error(errno.EINVAL, path)  # never read or write a device or FIFO
             os.set_blocking(fd, True)
-            return os.fdopen(fd, "rb")
+            return os.fdopen(fd, how)
         except BaseException:
             os.close(fd)
             raise
@@ -154,20 +158,9 @@ class RootedFileSystem:
         """``path`` opened for writing from its start, emptied (created with ``mode`` when missing): a regular
         file only, never through a link. For files a runtime may have bind-mounted (``/etc/resolv.conf``),
         which can be rewritten but not replaced."""
-        with self._parent(path) as (dfd, name):
-            if name is None:
-                raise _error(errno.EISDIR, path)
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode,
-                         dir_fd=dfd)
-        try:
-            if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
-                raise _error(errno.EINVAL, path)  # never write to a device or FIFO
-            os.set_blocking(fd, True)
-            os.ftruncate(fd, 0)
-            return os.fdopen(fd, "wb")
-        except BaseException:
-            os.close(fd)
-            raise
+        handle = self._open_regular(path, os.O_WRONLY | os.O_CREAT, "wb", mode)
+        handle.truncate(0)
+        return handle
 
     def mkdir(self, path: str, mode: int) -> None:
         with self._parent(path) as (dfd, name):
